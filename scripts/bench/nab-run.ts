@@ -1,0 +1,167 @@
+/** `bench:nab` without the CLI: run a detector over a NAB-layout folder (or read results), then score. */
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  nabBenchmark,
+  resolveWindows,
+  type LabelledScores,
+  type ProfileResult,
+} from "../../model/nab/index.ts";
+import { DETECTORS } from "./nab-detectors.ts";
+import {
+  listCsvFiles,
+  NabFileError,
+  readDataFile,
+  readLabels,
+  readResultScores,
+  resultPath,
+  writeResultFile,
+  type DataFile,
+} from "./nab-io.ts";
+import { formatMarkdown, formatTable, summaryJson } from "./nab-report.ts";
+
+export interface NabRunOptions {
+  dataDir: string;
+  labelsPath: string;
+  outDir: string;
+  detector: string;
+  /** Score this existing results folder instead of running the detector. */
+  scoreOnlyDir?: string | undefined;
+}
+
+export interface NabRunResult {
+  profiles: ProfileResult[];
+  files: number;
+  rows: number;
+  jsonPath: string;
+  markdownPath: string;
+}
+
+/** Where progress and results go (stdout / stderr in the CLI, captured in tests). */
+export interface NabLog {
+  info(line: string): void;
+  progress(line: string): void;
+  warn(line: string): void;
+}
+
+/** `--score-only DIR` may name the detector's own folder or the results root that holds it. */
+function detectorFolder(dir: string, detector: string): string {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new NabFileError("missing_path", `results folder not found: ${dir}`);
+  }
+  const nested = join(dir, detector);
+  return existsSync(nested) && statSync(nested).isDirectory() ? nested : dir;
+}
+
+/** Result CSVs in `dir` that belong to no data file (NAB would try to score them and fail). */
+function strayResults(dir: string, detector: string, names: readonly string[]): string[] {
+  const expected = new Set(names.map((n) => resultPath(dir, detector, n)));
+  const stray: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const full = join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.name.endsWith(".csv") && !e.name.endsWith("_scores.csv") && !expected.has(full))
+        stray.push(full);
+    }
+  };
+  walk(dir);
+  return stray;
+}
+
+export async function runNabBench(opts: NabRunOptions, log: NabLog): Promise<NabRunResult> {
+  const labels = readLabels(opts.labelsPath);
+  const names = listCsvFiles(opts.dataDir);
+  if (names.length === 0) throw new NabFileError("missing_path", `no *.csv files under ${opts.dataDir}`);
+  const unlabelled = names.filter((n) => !Object.hasOwn(labels, n));
+  if (unlabelled.length > 0) {
+    throw new NabFileError(
+      "missing_label",
+      `${opts.labelsPath} has no key for ${unlabelled.length} data file(s): ${unlabelled.join(", ")} ` +
+        `(use [] for a file without anomalies)`,
+    );
+  }
+  const unused = Object.keys(labels).filter((k) => !names.includes(k));
+  if (unused.length > 0) {
+    log.warn(
+      `${unused.length} label key(s) have no data file under ${opts.dataDir} and are ignored: ${unused.join(", ")}`,
+    );
+  }
+
+  // Read and check everything before a possibly long detector run.
+  const data: DataFile[] = [];
+  const windows = names.map((name) => {
+    const file = readDataFile(opts.dataDir, name);
+    data.push(file);
+    return resolveWindows(name, file.timestampKey, labels[name] ?? []);
+  });
+  const rows = data.reduce((n, f) => n + f.value.length, 0);
+
+  let scores: Float64Array[];
+  if (opts.scoreOnlyDir !== undefined) {
+    const dir = detectorFolder(opts.scoreOnlyDir, opts.detector);
+    log.progress(`scoring existing ${opts.detector} results in ${dir} (${names.length} files, ${rows} rows)`);
+    scores = data.map((file) => readResultScores(resultPath(dir, opts.detector, file.name), file));
+    const stray = strayResults(dir, opts.detector, names);
+    if (stray.length > 0)
+      log.warn(`ignoring ${stray.length} result file(s) with no data file: ${stray.join(", ")}`);
+  } else {
+    const load = DETECTORS[opts.detector];
+    if (load === undefined)
+      throw new Error(`unknown detector "${opts.detector}" (known: ${Object.keys(DETECTORS).join(", ")})`);
+    const factory = await load();
+    const detectorDir = join(opts.outDir, opts.detector);
+    scores = [];
+    for (const [i, file] of data.entries()) {
+      const started = performance.now();
+      const detector = factory();
+      const out = new Float64Array(file.value.length);
+      for (let r = 0; r < file.value.length; r++) {
+        // Online: the detector sees rows one by one and never anything after row r.
+        const s = detector.update(file.timestampMs[r] as number, file.value[r] as number);
+        if (!(typeof s === "number" && s >= 0 && s <= 1)) {
+          throw new Error(
+            `detector "${opts.detector}" returned ${String(s)} for ${file.name} row ${r + 1}, expected 0..1`,
+          );
+        }
+        out[r] = s;
+      }
+      const path = resultPath(detectorDir, opts.detector, file.name);
+      writeResultFile(path, file, out);
+      scores.push(out);
+      const seconds = ((performance.now() - started) / 1000).toFixed(2);
+      log.progress(
+        `[${i + 1}/${data.length}] ${file.name}: ${file.value.length} rows in ${seconds} s → ${path}`,
+      );
+    }
+  }
+
+  const corpus: LabelledScores[] = data.map((f, i) => ({
+    name: f.name,
+    anomalyScores: scores[i] as Float64Array,
+    windows: windows[i] ?? [],
+  }));
+  const started = performance.now();
+  const profiles = nabBenchmark(corpus);
+  log.progress(
+    `scored ${names.length} files (${rows} rows) on 3 profiles in ${((performance.now() - started) / 1000).toFixed(2)} s`,
+  );
+
+  const meta = {
+    detector: opts.detector,
+    mode: opts.scoreOnlyDir === undefined ? ("detect" as const) : ("score-only" as const),
+    dataDir: opts.dataDir,
+    labelsPath: opts.labelsPath,
+    resultsDir: opts.scoreOnlyDir ?? join(opts.outDir, opts.detector),
+    files: names.length,
+    rows,
+  };
+  mkdirSync(opts.outDir, { recursive: true });
+  const jsonPath = join(opts.outDir, `${opts.detector}_scores.json`);
+  const markdownPath = join(opts.outDir, `${opts.detector}_scores.md`);
+  writeFileSync(jsonPath, JSON.stringify(summaryJson(meta, profiles), null, 2) + "\n");
+  writeFileSync(markdownPath, formatMarkdown(meta, profiles));
+  for (const line of formatTable(opts.detector, profiles)) log.info(line);
+  log.info(`wrote ${jsonPath} and ${markdownPath}`);
+  return { profiles, files: names.length, rows, jsonPath, markdownPath };
+}

@@ -1,0 +1,92 @@
+/**
+ * `npm run bench:nab -- [--data DIR] [--labels FILE] [--out DIR] [--detector NAME] [--score-only DIR]`
+ *
+ * Runs a detector online over a NAB-layout folder, writes NAB result files and prints NAB scores
+ * (standard, reward_low_FP_rate, reward_low_FN_rate). With --score-only it scores an existing
+ * results folder (e.g. NAB's shipped detections) instead of running anything.
+ */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { NabInputError } from "../../model/nab/index.ts";
+import { DETECTORS } from "./nab-detectors.ts";
+import { NabFileError } from "./nab-io.ts";
+import { runNabBench } from "./nab-run.ts";
+
+const USAGE = `usage: npm run bench:nab -- [options]
+  --data DIR         NAB-layout data folder (category/file.csv)   [../shared/datasets/nab/data]
+  --labels FILE      NAB label windows JSON                        [../shared/datasets/nab/labels/combined_windows_subset.json]
+  --out DIR          output folder                                 [bench/results/nab]
+  --detector NAME    detector to run (${Object.keys(DETECTORS).join(", ")}), or the name of the
+                     results to score with --score-only           [edge]
+  --score-only DIR   score DIR/<category>/<detector>_<file>.csv (or DIR/<detector>/…) instead of running
+  --help`;
+
+const argsSchema = z.object({
+  data: z.string().min(1).default("../shared/datasets/nab/data"),
+  labels: z.string().min(1).default("../shared/datasets/nab/labels/combined_windows_subset.json"),
+  out: z.string().min(1).default("bench/results/nab"),
+  detector: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, "letters, digits and '-' only (NAB splits file names on '_')")
+    .default("edge"),
+  "score-only": z.string().min(1).optional(),
+  help: z.boolean().optional(),
+});
+
+async function main(argv: string[]): Promise<number> {
+  let raw;
+  try {
+    raw = parseArgs({
+      args: argv,
+      options: {
+        data: { type: "string" },
+        labels: { type: "string" },
+        out: { type: "string" },
+        detector: { type: "string" },
+        "score-only": { type: "string" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    console.error(`error: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    return 2;
+  }
+  const parsed = argsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    console.error(`error: --${String(issue?.path[0] ?? "?")}: ${issue?.message ?? "invalid"}\n${USAGE}`);
+    return 2;
+  }
+  const args = parsed.data;
+  if (args.help === true) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    await runNabBench(
+      {
+        dataDir: args.data,
+        labelsPath: args.labels,
+        outDir: args.out,
+        detector: args.detector,
+        scoreOnlyDir: args["score-only"],
+      },
+      {
+        info: (line) => console.log(line),
+        progress: (line) => console.error(line),
+        warn: (line) => console.warn(`warning: ${line}`),
+      },
+    );
+    return 0;
+  } catch (e) {
+    if (e instanceof NabFileError || e instanceof NabInputError) {
+      console.error(`error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
