@@ -10,7 +10,14 @@ const run = (risks: number[][], s: AlertState = initialAlertState()) =>
 
 describe("stepAlert", () => {
   it("needs enterSteps consecutive steps to raise a warning", () => {
-    expect(run([[0, 0, 0.6], [0, 0, 0.1], [0, 0, 0.6], [0, 0, 0.6]])).toEqual(["ok", "ok", "ok", "warning"]);
+    expect(
+      run([
+        [0, 0, 0.6],
+        [0, 0, 0.1],
+        [0, 0, 0.6],
+        [0, 0, 0.6],
+      ]),
+    ).toEqual(["ok", "ok", "ok", "warning"]);
   });
 
   it("does not flap around the threshold (hysteresis)", () => {
@@ -20,12 +27,25 @@ describe("stepAlert", () => {
   });
 
   it("leaves a level only after exitSteps below its exit threshold", () => {
-    const levels = run([[0, 0, 0.9], [0, 0, 0.9], [0, 0, 0.2], [0, 0, 0.2], [0, 0, 0.2]]);
+    const levels = run([
+      [0, 0, 0.9],
+      [0, 0, 0.9],
+      [0, 0, 0.2],
+      [0, 0, 0.2],
+      [0, 0, 0.2],
+    ]);
     expect(levels).toEqual(["ok", "warning", "warning", "warning", "ok"]);
   });
 
   it("escalates to critical and steps back down through warning", () => {
-    const levels = run([[0.9, 0.9, 0.9], [0.4, 0.6, 0.6], [0.4, 0.6, 0.6], [0.1, 0.1, 0.1], [0.1, 0.1, 0.1], [0.1, 0.1, 0.1]]);
+    const levels = run([
+      [0.9, 0.9, 0.9],
+      [0.4, 0.6, 0.6],
+      [0.4, 0.6, 0.6],
+      [0.1, 0.1, 0.1],
+      [0.1, 0.1, 0.1],
+      [0.1, 0.1, 0.1],
+    ]);
     expect(levels).toEqual(["critical", "critical", "warning", "warning", "warning", "ok"]);
   });
 

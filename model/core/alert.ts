@@ -55,7 +55,12 @@ function belowExit(policy: AlertPolicy, level: Exclude<Level, "ok">, risk: Array
  * let s = initialAlertState();
  * s = stepAlert(policy, s, [0.1, 0.4, 0.9], Date.now()); // maybe still "ok" until enterSteps reached
  */
-export function stepAlert(policy: AlertPolicy, s: AlertState, risk: ArrayLike<number>, atMs: number): AlertState {
+export function stepAlert(
+  policy: AlertPolicy,
+  s: AlertState,
+  risk: ArrayLike<number>,
+  atMs: number,
+): AlertState {
   const rank = (l: Level) => LEVELS.indexOf(l);
   const target = entering(policy, risk);
   if (rank(target) > rank(s.level)) {

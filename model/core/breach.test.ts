@@ -10,7 +10,13 @@ describe("timeToBreachSeconds", () => {
   it("returns 0 at or over the breach and null for flat, falling or sparse series", () => {
     expect(timeToBreachSeconds([90, 92, 96], 60, 95)).toBe(0);
     expect(timeToBreachSeconds(Array(20).fill(40), 60, 95)).toBeNull();
-    expect(timeToBreachSeconds(Array.from({ length: 20 }, (_, i) => 80 - i), 60, 95)).toBeNull();
+    expect(
+      timeToBreachSeconds(
+        Array.from({ length: 20 }, (_, i) => 80 - i),
+        60,
+        95,
+      ),
+    ).toBeNull();
     expect(timeToBreachSeconds([10, null, 12, null, 14], 60, 95)).toBeNull();
   });
 

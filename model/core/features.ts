@@ -6,7 +6,11 @@ export const FEATURES_PER_METRIC = 3;
 export const N_FEATURES = N_METRICS * FEATURES_PER_METRIC;
 
 /** Feature names in model input order: `<metric>:scaled`, `<metric>:z`, `<metric>:mask`. */
-export const FEATURE_NAMES: readonly string[] = METRICS.flatMap((m) => [`${m}:scaled`, `${m}:z`, `${m}:mask`]);
+export const FEATURE_NAMES: readonly string[] = METRICS.flatMap((m) => [
+  `${m}:scaled`,
+  `${m}:z`,
+  `${m}:mask`,
+]);
 
 /** Scaled values are clipped to this range so a wild sender cannot saturate the LSTM gates. */
 const SCALED_MAX = 2;

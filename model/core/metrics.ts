@@ -37,7 +37,15 @@ const LOG_LATENCY_DIVISOR = Math.log1p(1000); // 1 s → 1.0
 
 export const METRIC_SPECS: Record<MetricName, MetricSpec> = {
   cpu_usage: { unit: "%", min: 0, max: 100, scale: (v) => v / 100, minStd: 0.01, priorStd: 0.1, breach: 95 },
-  memory_usage: { unit: "%", min: 0, max: 100, scale: (v) => v / 100, minStd: 0.005, priorStd: 0.05, breach: 95 },
+  memory_usage: {
+    unit: "%",
+    min: 0,
+    max: 100,
+    scale: (v) => v / 100,
+    minStd: 0.005,
+    priorStd: 0.05,
+    breach: 95,
+  },
   network_latency: {
     unit: "ms",
     min: 0,
@@ -47,7 +55,15 @@ export const METRIC_SPECS: Record<MetricName, MetricSpec> = {
     priorStd: 0.1,
     breach: 1000,
   },
-  error_rate: { unit: "fraction", min: 0, max: 1, scale: (v) => Math.sqrt(v), minStd: 0.01, priorStd: 0.05, breach: 0.1 },
+  error_rate: {
+    unit: "fraction",
+    min: 0,
+    max: 1,
+    scale: (v) => Math.sqrt(v),
+    minStd: 0.01,
+    priorStd: 0.05,
+    breach: 0.1,
+  },
 };
 
 /** A step's raw metric values in METRICS order; `null` = not observed in that step. */

@@ -35,7 +35,11 @@ export function pointVector(p: RawPoint): MetricVector {
  * Training data and benchmarks come from this function, so the model is trained on exactly the
  * features the edge computes.
  */
-export function featurizeSeries(points: Iterable<RawPoint>, stepMs: number, maxGapSteps = 120): FeaturizedSeries {
+export function featurizeSeries(
+  points: Iterable<RawPoint>,
+  stepMs: number,
+  maxGapSteps = 120,
+): FeaturizedSeries {
   const resampler = new Resampler({ stepMs, maxGapSteps });
   const fb = new FeatureBuilder();
   const starts: number[] = [];
@@ -71,7 +75,8 @@ export function forecastTargets(series: FeaturizedSeries): Float32Array {
     if (series.bucketStartMs[t + 1]! - series.bucketStartMs[t]! !== series.stepMs) continue;
     for (let i = 0; i < N_METRICS; i++) {
       const next = (t + 1) * N_FEATURES;
-      if (series.features[next + maskIndex(i)] === 1) out[t * N_METRICS + i] = series.features[next + zIndex(i)]!;
+      if (series.features[next + maskIndex(i)] === 1)
+        out[t * N_METRICS + i] = series.features[next + zIndex(i)]!;
     }
   }
   return out;

@@ -1,0 +1,242 @@
+/**
+ * `npm run train` — the whole training pipeline, reproducible from a seed:
+ *
+ *   1. simulate a labelled fleet (scripts/simulator) and turn every host into model rows with the
+ *      scoring core's own featuriser (model/core/offline.ts), so training sees exactly the features the
+ *      edge computes;
+ *   2. write the dataset (dataset.json + float32 files, see model/train/README.md);
+ *   3. train, calibrate and export with PyTorch (model/train/train.py, /usr/bin/python3);
+ *   4. copy the ONNX file and its metadata to model/artifacts/.
+ *
+ * Flags (defaults at the top; `--help` lists them):
+ *   npm run train -- --seed 1 --hosts 200 --days 7 [--train-args "--max_epochs=3"]
+ */
+import { spawnSync } from "node:child_process";
+import {
+  copyFileSync,
+  mkdirSync,
+  openSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+  readFileSync,
+} from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { FEATURE_NAMES, N_FEATURES, SCALER_POLICY } from "../core/features.ts";
+import { METRICS } from "../core/metrics.ts";
+import { featurizeSeries, forecastTargets } from "../core/offline.ts";
+import { riskLabels } from "../eval/labels.ts";
+import { parseFleetConfig, simulateHost } from "../../scripts/simulator/fleet.ts";
+
+const DEFAULTS = {
+  seed: 1,
+  hosts: 200,
+  days: 7,
+  stepSeconds: 60,
+  horizons: "5,15,30",
+  out: ".data/train",
+  artifacts: "model/artifacts",
+  name: "downtime-lstm",
+  python: process.env.PYTHON ?? "/usr/bin/python3",
+  trainArgs: "",
+};
+
+/** Host index → split. Deterministic, so the same seed gives the same split. */
+export function splitOf(index: number): "train" | "val" | "calibration" | "test" {
+  const r = index % 10;
+  return r < 7 ? "train" : r === 7 ? "val" : r === 8 ? "calibration" : "test";
+}
+
+const USAGE = `Usage: npm run train -- [flags]
+  --seed N          simulator seed (default ${DEFAULTS.seed})
+  --hosts N         simulated hosts (default ${DEFAULTS.hosts}; split 70/10/10/10 train/val/calibration/test)
+  --days N          days per host (default ${DEFAULTS.days})
+  --horizons LIST   risk horizons in minutes (default ${DEFAULTS.horizons})
+  --out DIR         working directory for dataset + run (default ${DEFAULTS.out})
+  --artifacts DIR   where the ONNX file + metadata go (default ${DEFAULTS.artifacts})
+  --name NAME       artifact base name (default ${DEFAULTS.name})
+  --train-args STR  extra --key=value flags for model/train/train.py, e.g. "--max_epochs=3"
+  --python PATH     Python with torch + onnx (default ${DEFAULTS.python}, env PYTHON)
+  --dataset-only    stop after writing the dataset`;
+
+function positiveInt(name: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+export interface DatasetOptions {
+  seed: number;
+  hosts: number;
+  days: number;
+  stepSeconds: number;
+  horizonsMinutes: number[];
+  dir: string;
+  command: string;
+}
+
+/** Steps 1–2: simulate, featurise, label, and write the dataset. Returns dataset.json's path. */
+export function writeDataset(o: DatasetOptions, log: (msg: string) => void = console.log): string {
+  mkdirSync(o.dir, { recursive: true });
+  const stepMs = o.stepSeconds * 1000;
+  const horizonsSteps = o.horizonsMinutes.map((m) => {
+    const steps = (m * 60) / o.stepSeconds;
+    if (!Number.isInteger(steps)) throw new Error(`--horizons: ${m} min is not a whole number of steps`);
+    return steps;
+  });
+  const fleet = parseFleetConfig({ seed: o.seed, hosts: o.hosts, days: o.days, stepSeconds: o.stepSeconds });
+  const files = { features: "features.f32", risk_labels: "risk.f32", forecast_targets: "forecast.f32" };
+  const fds = {
+    features: openSync(join(o.dir, files.features), "w"),
+    risk: openSync(join(o.dir, files.risk_labels), "w"),
+    forecast: openSync(join(o.dir, files.forecast_targets), "w"),
+  };
+  const hosts: { id: string; split: string; offset: number; length: number }[] = [];
+  const counts = { rows: 0, downtime: 0, positives: horizonsSteps.map(() => 0) };
+  const families: Record<string, number> = {};
+  const t0 = performance.now();
+  let offset = 0;
+  try {
+    for (let i = 0; i < o.hosts; i++) {
+      const sim = simulateHost(fleet, i);
+      const series = featurizeSeries(sim.points, stepMs);
+      const endMs = fleet.startMs + fleet.durationMs;
+      const risk = riskLabels(series.bucketStartMs, stepMs, horizonsSteps, sim.downtime, endMs);
+      const targets = forecastTargets(series);
+      writeSync(fds.features, Buffer.from(series.features.buffer));
+      writeSync(fds.risk, Buffer.from(risk.buffer));
+      writeSync(fds.forecast, Buffer.from(targets.buffer));
+      hosts.push({ id: sim.host, split: splitOf(i), offset, length: series.rows });
+      offset += series.rows;
+      counts.rows += series.rows;
+      counts.downtime += sim.downtime.length;
+      for (const d of sim.downtime) families[d.family] = (families[d.family] ?? 0) + 1;
+      for (let r = 0; r < series.rows; r++) {
+        for (let h = 0; h < horizonsSteps.length; h++)
+          if (risk[r * horizonsSteps.length + h] === 1) counts.positives[h]!++;
+      }
+      if ((i + 1) % Math.max(1, Math.floor(o.hosts / 10)) === 0 || i + 1 === o.hosts) {
+        const s = (performance.now() - t0) / 1000;
+        log(`  featurised ${i + 1}/${o.hosts} hosts, ${counts.rows} rows (${s.toFixed(1)} s)`);
+      }
+    }
+  } finally {
+    for (const fd of Object.values(fds)) closeSync(fd);
+  }
+  const dataset = {
+    version: 1,
+    feature_names: FEATURE_NAMES,
+    forecast_names: METRICS,
+    horizons_minutes: o.horizonsMinutes,
+    horizons_steps: horizonsSteps,
+    step_seconds: o.stepSeconds,
+    hosts,
+    files,
+    meta: {
+      command: o.command,
+      data: {
+        source: "scripts/simulator (simulated fleet)",
+        simulator: fleet,
+        rows: counts.rows,
+        downtime_events: counts.downtime,
+        downtime_by_family: families,
+        positive_rows_per_horizon: counts.positives,
+        splits: "host index mod 10: 0-6 train, 7 val, 8 calibration, 9 test",
+      },
+      scaler_policy: SCALER_POLICY,
+      resampling: "bucket = floor(timestamp / step); mean per metric; gaps → masked steps (≤ 120)",
+      n_features: N_FEATURES,
+    },
+  };
+  const path = join(o.dir, "dataset.json");
+  writeFileSync(path, JSON.stringify(dataset, null, 2));
+  return path;
+}
+
+function main(): void {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        seed: { type: "string" },
+        hosts: { type: "string" },
+        days: { type: "string" },
+        horizons: { type: "string" },
+        out: { type: "string" },
+        artifacts: { type: "string" },
+        name: { type: "string" },
+        python: { type: "string" },
+        "train-args": { type: "string" },
+        "dataset-only": { type: "boolean" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const seed = args.seed !== undefined ? Number(args.seed) : DEFAULTS.seed;
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer`);
+  const hosts = args.hosts !== undefined ? positiveInt("hosts", args.hosts) : DEFAULTS.hosts;
+  if (hosts < 10) throw new Error("--hosts must be ≥ 10 so every split gets a host");
+  const days = args.days !== undefined ? Number(args.days) : DEFAULTS.days;
+  if (!(days > 0)) throw new Error(`--days must be > 0`);
+  const horizonsMinutes = (args.horizons ?? DEFAULTS.horizons)
+    .split(",")
+    .map((s) => positiveInt("horizons", s));
+  const out = resolve(args.out ?? DEFAULTS.out);
+  const artifacts = resolve(args.artifacts ?? DEFAULTS.artifacts);
+  const name = args.name ?? DEFAULTS.name;
+  const python = args.python ?? DEFAULTS.python;
+  const trainArgs = (args["train-args"] ?? DEFAULTS.trainArgs).split(/\s+/).filter(Boolean);
+  const command = ["npm run train --", ...process.argv.slice(2)].join(" ");
+
+  console.log(`[1/3] simulating + featurising ${hosts} hosts × ${days} days (seed ${seed})…`);
+  const datasetDir = join(out, "dataset");
+  writeDataset({
+    seed,
+    hosts,
+    days,
+    stepSeconds: DEFAULTS.stepSeconds,
+    horizonsMinutes,
+    dir: datasetDir,
+    command,
+  });
+  if (args["dataset-only"]) {
+    console.log(`dataset written to ${datasetDir}`);
+    return;
+  }
+
+  console.log(`[2/3] training with ${python} model/train/train.py…`);
+  const runDir = join(out, "run");
+  const r = spawnSync(
+    python,
+    [
+      "model/train/train.py",
+      `--data=${datasetDir}`,
+      `--out=${runDir}`,
+      `--name=${name}`,
+      `--seed=${seed}`,
+      ...trainArgs,
+    ],
+    { stdio: "inherit" },
+  );
+  if (r.status !== 0) {
+    console.error(`training failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+
+  console.log(`[3/3] copying the artifact to ${artifacts}…`);
+  mkdirSync(artifacts, { recursive: true });
+  for (const ext of [".onnx", ".json"]) copyFileSync(join(runDir, name + ext), join(artifacts, name + ext));
+  const meta = JSON.parse(readFileSync(join(artifacts, `${name}.json`), "utf8")) as Record<string, unknown>;
+  console.log(`done: ${join(artifacts, name)}.onnx (version ${String(meta.version)})`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) main();
