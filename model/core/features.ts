@@ -91,6 +91,8 @@ export function scaleVector(values: MetricVector): MetricVector {
   return out;
 }
 
+/** Index of metric i's scaled feature in a row. */
+export const scaledIndex = (i: number): number => i * FEATURES_PER_METRIC;
 /** Index of metric i's z feature in a row. */
 export const zIndex = (i: number): number => i * FEATURES_PER_METRIC + 1;
 /** Index of metric i's mask feature in a row. */

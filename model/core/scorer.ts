@@ -1,0 +1,356 @@
+import { initialAlertState, stepAlert, type AlertPolicy, type AlertState, type Level } from "./alert.ts";
+import { timeToBreachSeconds } from "./breach.ts";
+import { FeatureBuilder, N_FEATURES, maskIndex, scaledIndex, zIndex, type FeatureState } from "./features.ts";
+import { alertPolicy, breachLevels, type ModelMeta } from "./meta.ts";
+import { METRICS, N_METRICS, type MetricName, type MetricVector } from "./metrics.ts";
+import { pointVector, type RawPoint } from "./offline.ts";
+import { Resampler, type ResampledStep, type ResamplerState } from "./resample.ts";
+
+/** Recurrent state of the LSTM for one host: (layers × hidden) each. */
+export interface RecurrentState {
+  h: Float32Array;
+  c: Float32Array;
+}
+
+/** Output of one model call over `steps` rows (batch 1): row-major per step. */
+export interface ModelOutput {
+  riskLogit: Float32Array;
+  forecast: Float32Array;
+  state: RecurrentState;
+}
+
+/**
+ * What the scorer needs from the model runtime (model/core/lstm.ts implements it with
+ * onnxruntime-web; tests may use any implementation of the same contract).
+ */
+export interface RecurrentModel {
+  zeroState(): RecurrentState;
+  /** Runs `steps` rows (steps × N_FEATURES) from `state`, batch 1. */
+  run(x: Float32Array, steps: number, state: RecurrentState): Promise<ModelOutput>;
+  /** Runs `batch` independent single steps, each from the same `state` (for attributions). */
+  runBranches(x: Float32Array, batch: number, state: RecurrentState): Promise<{ riskLogit: Float32Array }>;
+}
+
+/** Per-metric anomaly detector as the scorer uses it (model/core/anomaly implements it). */
+export interface MetricAnomalyDetector {
+  /**
+   * Folds one step in: the raw value (null = missing) and, when the model forecast this step, the
+   * forecast error in per-host z units. Returns the anomaly score, fraction 0..1.
+   */
+  update(value: number | null, forecastError: number | null, timestampMs: number): number;
+  toJSON(): unknown;
+}
+
+export interface AnomalyFactory {
+  create(metric: MetricName): MetricAnomalyDetector;
+  restore(metric: MetricName, state: unknown): MetricAnomalyDetector;
+}
+
+/** A metric that drives the risk, with the evidence behind it. */
+export interface Contributor {
+  metric: MetricName;
+  /**
+   * Drop in the warning-horizon probability when this metric's newest value is replaced by the
+   * host's own normal level (fraction 0..1; ≤ 0 = not pushing risk up).
+   */
+  risk_delta: number;
+  value: number | null;
+  /** Deviation from the host's own normal, in standard deviations. */
+  z: number | null;
+  anomaly: number;
+}
+
+/** What a host's prediction says (the API's response body for one host). */
+export interface Prediction {
+  host: string;
+  /** End of the newest step the prediction covers, ISO-8601. */
+  as_of: string;
+  /** Calibrated probability (0..1) that a downtime starts within each horizon, keyed "5m", "15m", … */
+  risk: Record<string, number>;
+  level: Level;
+  /** When the current level was entered, ISO-8601 (null while ok since the host was first seen). */
+  level_since: string | null;
+  /**
+   * Earliest horizon (minutes) whose risk is at least 0.5 — "down within N minutes" — or null.
+   */
+  downtime_within_minutes: number | null;
+  /** Seconds until each metric reaches its breach level on its recent trend; only metrics with one. */
+  time_to_breach: Partial<Record<MetricName, number>>;
+  /** Anomaly score per metric, fraction 0..1 (tail probability of recent forecast errors). */
+  anomaly: Record<MetricName, number>;
+  /** Metrics ranked by how much they drive the risk (top 3 with a positive delta or anomaly). */
+  contributors: Contributor[];
+  model_version: string;
+  /** Steps this host has been scored on; predictions for the first hours are less reliable. */
+  steps_seen: number;
+}
+
+/** Serialisable scorer state (plain JSON), persisted by the Durable Object. */
+export interface ScorerState {
+  version: 1;
+  host: string;
+  modelVersion: string;
+  resampler: ResamplerState;
+  features: FeatureState;
+  lstm: { h: number[]; c: number[] };
+  anomaly: unknown[];
+  alert: AlertState;
+  /** Forecast (z units) made at the last committed step for the next one; null = none. */
+  lastForecast: (number | null)[];
+  lastAnomaly: number[];
+  /** Most recent committed step values (raw units), oldest first, for trends. */
+  recent: (number | null)[][];
+  stepsSeen: number;
+}
+
+export interface ScorerOptions {
+  meta: ModelMeta;
+  model: RecurrentModel;
+  anomaly: AnomalyFactory;
+  /** Committed steps kept for time-to-breach trends (default 30). */
+  trendSteps?: number;
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/**
+ * The per-host scoring engine the Durable Object runs: resample → features → stateful LSTM (one step
+ * per new point, state carried) → calibrated risk per horizon, alert level with hysteresis, per-metric
+ * anomaly from forecast errors, time-to-breach and contributors. The newest, still-open step is
+ * evaluated provisionally (`peek`) so a prediction always reflects the latest point, without committing
+ * it.
+ *
+ * @example
+ * const s = HostScorer.create("host-1", { meta, model, anomaly });
+ * const prediction = await s.ingest([{ timestamp: Date.now(), cpu_usage: 75.5, memory_usage: 82.3,
+ *   network_latency: 120, error_rate: 0.05 }]);
+ * storage.put("scorer", s.toJSON());
+ */
+export class HostScorer {
+  private readonly meta: ModelMeta;
+  private readonly model: RecurrentModel;
+  private readonly policy: AlertPolicy;
+  private readonly breach: Record<MetricName, number>;
+  private readonly trendSteps: number;
+  private readonly resampler: Resampler;
+  private readonly features: FeatureBuilder;
+  private readonly anomalyFactory: AnomalyFactory;
+  private anomaly: MetricAnomalyDetector[];
+  private state: RecurrentState;
+  private alert: AlertState;
+  private lastForecast: (number | null)[];
+  private lastAnomaly: number[];
+  private recent: (number | null)[][];
+  private stepsSeen: number;
+  readonly host: string;
+
+  private constructor(host: string, o: ScorerOptions, saved?: ScorerState) {
+    this.host = host;
+    this.meta = o.meta;
+    this.model = o.model;
+    this.anomalyFactory = o.anomaly;
+    this.policy = alertPolicy(o.meta);
+    this.breach = breachLevels(o.meta);
+    this.trendSteps = o.trendSteps ?? 30;
+    const stepMs = o.meta.step_seconds * 1000;
+    if (saved) {
+      this.resampler = new Resampler({ state: saved.resampler });
+      this.features = new FeatureBuilder(saved.features);
+      this.anomaly = METRICS.map((m, i) => o.anomaly.restore(m, saved.anomaly[i]));
+      this.state = { h: Float32Array.from(saved.lstm.h), c: Float32Array.from(saved.lstm.c) };
+      this.alert = { ...saved.alert };
+      this.lastForecast = [...saved.lastForecast];
+      this.lastAnomaly = [...saved.lastAnomaly];
+      this.recent = saved.recent.map((r) => [...r]);
+      this.stepsSeen = saved.stepsSeen;
+    } else {
+      this.resampler = new Resampler({ stepMs });
+      this.features = new FeatureBuilder();
+      this.anomaly = METRICS.map((m) => o.anomaly.create(m));
+      this.state = o.model.zeroState();
+      this.alert = initialAlertState();
+      this.lastForecast = new Array<null>(N_METRICS).fill(null);
+      this.lastAnomaly = new Array<number>(N_METRICS).fill(0);
+      this.recent = [];
+      this.stepsSeen = 0;
+    }
+  }
+
+  static create(host: string, o: ScorerOptions): HostScorer {
+    return new HostScorer(host, o);
+  }
+
+  /**
+   * Restores a scorer from `toJSON()` output. A state written by another model version starts over
+   * (its recurrent state means nothing to a different network) — the caller can tell from
+   * `restoredFresh`.
+   */
+  static restore(saved: ScorerState, o: ScorerOptions): HostScorer {
+    if (saved.version !== 1 || saved.modelVersion !== o.meta.version) return new HostScorer(saved.host, o);
+    return new HostScorer(saved.host, o, saved);
+  }
+
+  /** Points dropped so far because they arrived after their step had closed. */
+  get droppedLate(): number {
+    return this.resampler.droppedLate;
+  }
+
+  /** Alert level after the last committed step. */
+  get level(): Level {
+    return this.alert.level;
+  }
+
+  /**
+   * Ingests a host's points (any order; they are sorted by timestamp here) and returns the prediction
+   * as of the newest point. Closed steps are committed in one model call; the open step is peeked.
+   */
+  async ingest(
+    points: readonly RawPoint[],
+  ): Promise<{ prediction: Prediction | null; accepted: number; committedSteps: number }> {
+    const sorted = [...points].sort((a, b) => a.timestamp - b.timestamp);
+    const closed: ResampledStep[] = [];
+    let accepted = 0;
+    for (const p of sorted) {
+      const r = this.resampler.push(p.timestamp, pointVector(p));
+      if (r.accepted) accepted++;
+      for (const s of r.closed) closed.push(s);
+    }
+    if (closed.length > 0) await this.commit(closed);
+    return { prediction: await this.predict(), accepted, committedSteps: closed.length };
+  }
+
+  /** Prediction as of the newest point (peeking the open step) without ingesting anything. */
+  async predict(): Promise<Prediction | null> {
+    const open = this.resampler.peek();
+    if (open === null) return null;
+    const row = this.features.row(open.values, false);
+    // Branch 0: the open step as observed. Branches 1..4: the same step with metric i set to the
+    // host's own normal level (scaled = mean, z = 0) — the counterfactual behind `contributors`.
+    const x = new Float32Array(N_FEATURES * (1 + N_METRICS));
+    x.set(row, 0);
+    for (let i = 0; i < N_METRICS; i++) {
+      const b = (1 + i) * N_FEATURES;
+      x.set(row, b);
+      if (row[maskIndex(i)] === 1) {
+        x[b + scaledIndex(i)] = this.features.normalizer.mean(i);
+        x[b + zIndex(i)] = 0;
+      }
+    }
+    const out = await this.model.runBranches(x, 1 + N_METRICS, this.state);
+    const H = this.meta.horizons_minutes.length;
+    const risk = this.calibrate(out.riskLogit, 0);
+    const alert = stepAlert(this.policy, this.alert, risk, open.bucketStartMs + this.stepMs);
+    const anomaly = this.peekAnomaly(open, row);
+    const wi = this.policy.warning.horizonIndex;
+    const z = METRICS.map((_, i) => (row[maskIndex(i)] === 1 ? row[zIndex(i)]! : null));
+    const contributors: Contributor[] = METRICS.map((metric, i) => ({
+      metric,
+      risk_delta: round(risk[wi]! - this.calibrate(out.riskLogit, (1 + i) * H)[wi]!),
+      value: open.values[i] ?? null,
+      z: z[i] === null ? null : round(z[i]!),
+      anomaly: round(anomaly[i]!),
+    }))
+      .filter((c) => c.risk_delta > 0.001 || c.anomaly >= 0.5)
+      .sort((a, b) => b.risk_delta - a.risk_delta || b.anomaly - a.anomaly)
+      .slice(0, 3);
+    return {
+      host: this.host,
+      as_of: new Date(open.bucketStartMs + this.stepMs).toISOString(),
+      risk: Object.fromEntries(this.meta.horizons_minutes.map((m, h) => [`${m}m`, round(risk[h]!)])),
+      level: alert.level,
+      level_since: alert.sinceMs === null ? null : new Date(alert.sinceMs).toISOString(),
+      downtime_within_minutes: this.meta.horizons_minutes.find((_, h) => risk[h]! >= 0.5) ?? null,
+      time_to_breach: this.timeToBreach(open.values),
+      anomaly: Object.fromEntries(METRICS.map((m, i) => [m, round(anomaly[i]!)])) as Record<
+        MetricName,
+        number
+      >,
+      contributors,
+      model_version: this.meta.version,
+      steps_seen: this.stepsSeen,
+    };
+  }
+
+  toJSON(): ScorerState {
+    return {
+      version: 1,
+      host: this.host,
+      modelVersion: this.meta.version,
+      resampler: this.resampler.toJSON(),
+      features: this.features.toJSON(),
+      lstm: { h: Array.from(this.state.h), c: Array.from(this.state.c) },
+      anomaly: this.anomaly.map((d) => d.toJSON()),
+      alert: { ...this.alert },
+      lastForecast: [...this.lastForecast],
+      lastAnomaly: [...this.lastAnomaly],
+      recent: this.recent.map((r) => [...r]),
+      stepsSeen: this.stepsSeen,
+    };
+  }
+
+  private get stepMs(): number {
+    return this.meta.step_seconds * 1000;
+  }
+
+  private calibrate(logits: Float32Array, offset: number): number[] {
+    const { a, b } = this.meta.calibration;
+    return this.meta.horizons_minutes.map((_, h) => sigmoid(a[h]! * logits[offset + h]! + b[h]!));
+  }
+
+  /** Commits closed steps: one model call for all of them, then per-step anomaly, alert and trend. */
+  private async commit(steps: ResampledStep[]): Promise<void> {
+    const k = steps.length;
+    const x = new Float32Array(k * N_FEATURES);
+    for (let t = 0; t < k; t++)
+      this.features.row(steps[t]!.values, true, x.subarray(t * N_FEATURES, (t + 1) * N_FEATURES));
+    const out = await this.model.run(x, k, this.state);
+    const H = this.meta.horizons_minutes.length;
+    for (let t = 0; t < k; t++) {
+      const step = steps[t]!;
+      const row = x.subarray(t * N_FEATURES, (t + 1) * N_FEATURES);
+      this.lastAnomaly = this.updateAnomaly(this.anomaly, step, row, this.lastForecast);
+      for (let i = 0; i < N_METRICS; i++) this.lastForecast[i] = out.forecast[t * N_METRICS + i]!;
+      const risk = this.calibrate(out.riskLogit, t * H);
+      this.alert = stepAlert(this.policy, this.alert, risk, step.bucketStartMs + this.stepMs);
+      this.recent.push([...step.values]);
+      if (this.recent.length > this.trendSteps) this.recent.shift();
+      this.stepsSeen++;
+    }
+    this.state = out.state;
+  }
+
+  private updateAnomaly(
+    detectors: MetricAnomalyDetector[],
+    step: ResampledStep,
+    row: Float32Array,
+    forecast: (number | null)[],
+  ): number[] {
+    return METRICS.map((_, i) => {
+      const v = step.values[i] ?? null;
+      const f = forecast[i];
+      const err = v !== null && f !== null && f !== undefined ? row[zIndex(i)]! - f : null;
+      return detectors[i]!.update(v, err, step.bucketStartMs);
+    });
+  }
+
+  /** Anomaly as if the open step were committed, on copies of the detectors. */
+  private peekAnomaly(open: ResampledStep, row: Float32Array): number[] {
+    const copies = METRICS.map((m, i) => this.anomalyFactory.restore(m, this.anomaly[i]!.toJSON()));
+    return this.updateAnomaly(copies, open, row, this.lastForecast);
+  }
+
+  private timeToBreach(open: MetricVector): Partial<Record<MetricName, number>> {
+    const out: Partial<Record<MetricName, number>> = {};
+    METRICS.forEach((m, i) => {
+      const series = this.recent.map((r) => r[i] ?? null);
+      series.push(open[i] ?? null);
+      const s = timeToBreachSeconds(series, this.meta.step_seconds, this.breach[m]);
+      if (s !== null) out[m] = Math.round(s);
+    });
+    return out;
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
