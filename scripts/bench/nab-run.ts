@@ -101,7 +101,12 @@ export async function runNabBench(opts: NabRunOptions, log: NabLog): Promise<Nab
   if (opts.scoreOnlyDir !== undefined) {
     const dir = detectorFolder(opts.scoreOnlyDir, opts.detector);
     log.progress(`scoring existing ${opts.detector} results in ${dir} (${names.length} files, ${rows} rows)`);
-    scores = data.map((file) => readResultScores(resultPath(dir, opts.detector, file.name), file));
+    scores = data.map((file, i) => {
+      const path = resultPath(dir, opts.detector, file.name);
+      const s = readResultScores(path, file);
+      log.progress(`[${i + 1}/${data.length}] ${file.name}: ${file.value.length} rows ← ${path}`);
+      return s;
+    });
     const stray = strayResults(dir, opts.detector, names);
     if (stray.length > 0)
       log.warn(`ignoring ${stray.length} result file(s) with no data file: ${stray.join(", ")}`);
@@ -117,7 +122,8 @@ export async function runNabBench(opts: NabRunOptions, log: NabLog): Promise<Nab
       const detector = factory();
       const out = new Float64Array(file.value.length);
       for (let r = 0; r < file.value.length; r++) {
-        // Online: the detector sees rows one by one and never anything after row r.
+        // Online: the detector sees rows one by one, never anything after row r, and no file-wide
+        // statistics (NAB hands its detectors the file's min/max; ours get nothing of the kind).
         const s = detector.update(file.timestampMs[r] as number, file.value[r] as number);
         if (!(typeof s === "number" && s >= 0 && s <= 1)) {
           throw new Error(
