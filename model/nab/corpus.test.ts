@@ -96,7 +96,7 @@ describe("nabBenchmark", () => {
     ];
     const r = scoreCorpus(corpus, NAB_PROFILES.standard);
     expect(r.files.map((f) => f.name)).toEqual(["a.csv", "b.csv"]);
-    expect(r.rawScore).toBeCloseTo(r.sweepScore, 12);
+    expect(r.rawScore).toBeCloseTo(r.optimiserScore, 12);
     expect(r.windows).toBe(3);
   });
 });

@@ -31,7 +31,7 @@ export interface CorpusScore {
   /** Sum of the per-file scores at `threshold` (what NAB reports as the detector's score). */
   rawScore: number;
   /** The optimiser's corpus score at `threshold`; equals `rawScore` up to rounding. */
-  sweepScore: number;
+  optimiserScore: number;
   counts: RowCounts;
   windows: number;
   windowsDetected: number;
@@ -67,7 +67,7 @@ export function scoreCorpus(
   return {
     threshold: best.threshold,
     rawScore,
-    sweepScore: best.score,
+    optimiserScore: best.score,
     counts,
     windows,
     windowsDetected,
@@ -113,7 +113,14 @@ export interface ProfileResult extends CorpusScore, Baselines {
   normalisedScore: number | null;
 }
 
-/** Scores a detector's results on all three NAB profiles, each with its own corpus-wide threshold. */
+/**
+ * Scores a detector's results on all three NAB profiles, each with its own corpus-wide threshold.
+ *
+ * @example
+ * const windows = resolveWindows(name, timestampKeys, labels[name]);
+ * const [standard] = nabBenchmark([{ name, anomalyScores, windows }]);
+ * standard.normalisedScore; // 0 = NAB's null detector, 100 = perfect
+ */
 export function nabBenchmark(
   corpus: readonly LabelledScores[],
   probationFraction: number = PROBATION_FRACTION,
