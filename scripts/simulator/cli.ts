@@ -27,7 +27,7 @@ interface Flag {
   field?: string;
 }
 
-const FLAGS = {
+export const FLAGS = {
   seed: { type: "string", arg: "N", field: "seed", help: "PRNG seed, integer 0..2^32-1 (default 1)" },
   hosts: { type: "string", arg: "N", field: "hosts", help: "number of hosts (default 10)" },
   days: { type: "string", arg: "D", field: "days", help: "simulated days, fractional allowed (default 1)" },
@@ -129,9 +129,9 @@ const FLAGS = {
 
 type FlagName = keyof typeof FLAGS;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
-function usage(): string {
+export function usage(): string {
   const lines = Object.entries(FLAGS).map(([name, f]) => {
     const arg = "arg" in f ? ` ${f.arg}` : "";
     return `  --${`${name}${arg}`.padEnd(34)}${f.help}`;

@@ -116,7 +116,7 @@ function drawFamilyParams(rng: Rng, family: FailureFamily, subtle: boolean): Fam
         family,
         shape: u([0.8, 2.2], [2.5, 4]),
         targetPct: rng.uniform(96, 100),
-        timeoutScale: u([0.7, 1.5], [0.3, 0.7]),
+        timeoutScale: u([0.7, 1.5], [0.5, 0.8]),
       };
     case "network_degradation":
       return {

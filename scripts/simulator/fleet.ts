@@ -247,7 +247,9 @@ export function* hostPoints(config: FleetConfigInput | FleetConfig, plan: HostPl
     s.memPct = floor(soft(s.memPct, 88, 0.3), 5);
 
     for (const e of active) {
-      if (e.type === "precursor") applyPrecursor(e.plan, progress(t, e.startMs, e.endMs), s, eventNoise);
+      // Progress reaches 1 at the last step before the downtime: the host dies at the precursor's peak.
+      if (e.type === "precursor")
+        applyPrecursor(e.plan, progress(t, e.startMs, e.endMs - stepMs), s, eventNoise);
     }
 
     // CPU queueing inflates latency (M/M/1-like above the knee); long queues time out as errors.

@@ -15,5 +15,6 @@ export interface Sample {
 
 /** Progress 0..1 of `tMs` through [startMs, endMs). */
 export function progress(tMs: number, startMs: number, endMs: number): number {
+  if (endMs <= startMs) return tMs >= startMs ? 1 : 0;
   return Math.min(1, Math.max(0, (tMs - startMs) / (endMs - startMs)));
 }
