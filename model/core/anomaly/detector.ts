@@ -1,0 +1,335 @@
+import { z } from "zod";
+import {
+  AnomalyLikelihood,
+  DEFAULT_LIKELIHOOD_CONFIG,
+  likelihoodStateSchema,
+  type LikelihoodConfig,
+} from "./likelihood.ts";
+
+const DAY_MS = 86_400_000;
+/** Inputs are clamped to ±this, so differences, ranges and scales stay finite. */
+const MAX_ABS_VALUE = 1e100;
+/** Scale floor relative to the level: a series constant to 1e-9 relative counts as constant. */
+const RELATIVE_SCALE_FLOOR = 1e-9;
+
+/** Tuning of a `MetricAnomalyDetector`. Defaults were tuned on the NAB dev subset (see README.md). */
+export interface DetectorConfig {
+  /** Weight of the newest point in the noise-scale estimates (≈ 1 / memory, steps). */
+  scaleAlpha: number;
+  /** Weight of the newest point in the slow level the seen range relaxes towards. */
+  levelAlpha: number;
+  /** Time-of-day bins of the seasonal profile (UTC day). */
+  seasonBins: number;
+  /** Weight of a new visit in a bin's mean and mean absolute residual. */
+  seasonAlpha: number;
+  /** EWMA weight that smooths the value before it is compared with the seasonal profile. */
+  seasonSmoothing: number;
+  /** Fraction of its distance to the slow level that the seen range gives up per step. */
+  rangeDecay: number;
+  /** Range excursions below this fraction of the range are ignored. */
+  noveltyOffset: number;
+  /** Surprisal (decimal digits) of a value just outside the seen range; grows with the excursion. */
+  noveltyDigits: number;
+  /** Surprisal (decimal digits) that maps to score 1; the score is linear below it. */
+  fullScoreDigits: number;
+  /** Per-step decay of the recent peak score. */
+  peakDecay: number;
+  /** Scores that do not exceed the decayed recent peak are multiplied by this (0..1). */
+  peakDamping: number;
+  /** Steps before the novelty channel reports (the seen range is still forming). */
+  noveltyWarmupSteps: number;
+  /** Which built-in channels contribute. The external channel contributes whenever it is fed. */
+  channels: { step: boolean; seasonal: boolean; novelty: boolean };
+  likelihood: LikelihoodConfig;
+}
+
+export const DEFAULT_DETECTOR_CONFIG: Readonly<DetectorConfig> = {
+  scaleAlpha: 0.0004561994935013821,
+  levelAlpha: 0.0788,
+  seasonBins: 96,
+  seasonAlpha: 0.13971487790044865,
+  seasonSmoothing: 0.09336938963727132,
+  rangeDecay: 0.0000273,
+  noveltyOffset: 0.02,
+  noveltyDigits: 6.045274840717614,
+  fullScoreDigits: 7.67,
+  peakDecay: 0.99,
+  peakDamping: 0.2,
+  noveltyWarmupSteps: 200,
+  channels: { step: true, seasonal: true, novelty: true },
+  likelihood: DEFAULT_LIKELIHOOD_CONFIG,
+};
+
+/** Deep-partial config accepted by the constructor. */
+export type DetectorOptions = Partial<Omit<DetectorConfig, "channels" | "likelihood">> & {
+  channels?: Partial<DetectorConfig["channels"]>;
+  likelihood?: Partial<LikelihoodConfig>;
+};
+
+function resolveConfig(o: DetectorOptions = {}): DetectorConfig {
+  return {
+    ...DEFAULT_DETECTOR_CONFIG,
+    ...o,
+    channels: { ...DEFAULT_DETECTOR_CONFIG.channels, ...o.channels },
+    likelihood: { ...DEFAULT_DETECTOR_CONFIG.likelihood, ...o.likelihood },
+  };
+}
+
+const configSchema = z.object({
+  scaleAlpha: z.number().gt(0).lte(1),
+  levelAlpha: z.number().gt(0).lte(1),
+  seasonBins: z.number().int().min(1).max(1440),
+  seasonAlpha: z.number().gt(0).lte(1),
+  seasonSmoothing: z.number().gt(0).lte(1),
+  rangeDecay: z.number().min(0).lte(1),
+  noveltyOffset: z.number().min(0),
+  noveltyDigits: z.number().min(0),
+  fullScoreDigits: z.number().gt(0),
+  peakDecay: z.number().min(0).lte(1),
+  peakDamping: z.number().min(0).lte(1),
+  noveltyWarmupSteps: z.number().int().min(0),
+  channels: z.object({ step: z.boolean(), seasonal: z.boolean(), novelty: z.boolean() }),
+  likelihood: z.object({
+    shortWindows: z.array(z.number().int()),
+    longRunAlpha: z.number().gt(0).lte(1),
+    minStd: z.number().gt(0),
+    warmupSteps: z.number().int().min(0),
+  }),
+});
+
+const stateSchema = z.object({
+  /** Values seen (non-null). */
+  n: z.number().int().nonnegative(),
+  /** Null values seen. */
+  missing: z.number().int().nonnegative(),
+  last: z.number(),
+  level: z.number(),
+  /** Mean |Δ| between consecutive seen values (the last-value forecaster's noise scale). */
+  stepScale: z.number().nonnegative(),
+  /** Mean |smoothed − seasonal profile| over all bins (floor of the per-bin scales). */
+  seasonScale: z.number().nonnegative(),
+  smoothed: z.number(),
+  seasonMean: z.array(z.number()),
+  seasonDev: z.array(z.number()),
+  /** 1 once a bin has been visited. */
+  seasonSeen: z.array(z.number().int().min(0).max(1)),
+  lo: z.number(),
+  hi: z.number(),
+  peak: z.number(),
+  step: likelihoodStateSchema,
+  seasonal: likelihoodStateSchema,
+  external: likelihoodStateSchema,
+});
+type DetectorState = z.infer<typeof stateSchema>;
+
+export const detectorSnapshotSchema = z.object({
+  version: z.literal(1),
+  config: configSchema,
+  state: stateSchema,
+});
+/** What `toJSON` returns: plain JSON, a few KB. */
+export type DetectorSnapshot = z.infer<typeof detectorSnapshotSchema>;
+
+/** Evidence behind the newest score, in decimal digits of surprisal (−log10 P); for explanations. */
+export interface ChannelDigits {
+  step: number;
+  seasonal: number;
+  novelty: number;
+  external: number;
+}
+
+/**
+ * Online anomaly score of one metric stream, fraction 0..1.
+ *
+ * Forecaster stage (per step, O(1)) — each turns the new value into a surprise in the stream's own
+ * noise units:
+ * - `step`: last-value forecast; |x − previous| / mean |Δ|.
+ * - `seasonal`: time-of-day profile; |EWMA(x) − bin mean| / bin mean absolute residual.
+ * - `external` (optional): a caller's forecast error already in noise units, e.g. the LSTM's
+ *   one-step error in per-host z units.
+ *
+ * Likelihood stage: each surprise stream goes through its own `AnomalyLikelihood` (recent surprises
+ * vs their own long-run distribution → Gaussian tail surprisal).
+ *
+ * Novelty: a value outside the range seen so far (the range slowly relaxes towards the level, so one
+ * old outlier does not blind it forever) is surprising in itself; its surprisal grows with the
+ * excursion relative to the range.
+ *
+ * Output: the largest surprisal over the channels, divided by `fullScoreDigits` and clipped to 0..1;
+ * a score that does not exceed the (decaying) recent peak is damped, so an anomaly yields one sharp
+ * alert rather than a plateau of them. Missing values (null) leave the built-in channels untouched.
+ *
+ * State is plain JSON (`toJSON` / `fromJSON`); a restored detector continues bit-identically.
+ *
+ * @example
+ * const d = new MetricAnomalyDetector();
+ * const score = d.update(Date.now(), 42.5); // 0..1
+ * const lstmScore = d.update(Date.now() + 60_000, 43.1, 0.8); // with the LSTM's error, z units
+ * const saved = JSON.stringify(d.toJSON());
+ * const again = MetricAnomalyDetector.fromJSON(JSON.parse(saved));
+ */
+export class MetricAnomalyDetector {
+  readonly config: Readonly<DetectorConfig>;
+  private s: DetectorState;
+  private readonly lik: { step: AnomalyLikelihood; seasonal: AnomalyLikelihood; external: AnomalyLikelihood };
+  private digits: ChannelDigits = { step: 0, seasonal: 0, novelty: 0, external: 0 };
+
+  constructor(options: DetectorOptions = {}, snapshot?: DetectorSnapshot) {
+    const config = snapshot ? snapshot.config : resolveConfig(options);
+    this.config = configSchema.parse(config);
+    const c = this.config;
+    const st = snapshot?.state;
+    if (st && st.seasonMean.length !== c.seasonBins) {
+      throw new RangeError(`snapshot has ${st.seasonMean.length} season bins, config ${c.seasonBins}`);
+    }
+    this.s = st
+      ? {
+          ...st,
+          seasonMean: st.seasonMean.slice(),
+          seasonDev: st.seasonDev.slice(),
+          seasonSeen: st.seasonSeen.slice(),
+        }
+      : {
+          n: 0,
+          missing: 0,
+          last: 0,
+          level: 0,
+          stepScale: 0,
+          seasonScale: 0,
+          smoothed: 0,
+          seasonMean: new Array<number>(c.seasonBins).fill(0),
+          seasonDev: new Array<number>(c.seasonBins).fill(0),
+          seasonSeen: new Array<number>(c.seasonBins).fill(0),
+          lo: 0,
+          hi: 0,
+          peak: 0,
+          step: new AnomalyLikelihood(c.likelihood).toJSON(),
+          seasonal: new AnomalyLikelihood(c.likelihood).toJSON(),
+          external: new AnomalyLikelihood(c.likelihood).toJSON(),
+        };
+    this.lik = {
+      step: new AnomalyLikelihood(c.likelihood, this.s.step),
+      seasonal: new AnomalyLikelihood(c.likelihood, this.s.seasonal),
+      external: new AnomalyLikelihood(c.likelihood, this.s.external),
+    };
+  }
+
+  /**
+   * Scores one step.
+   *
+   * @param timestampMs epoch ms of the step (its UTC time of day picks the seasonal bin)
+   * @param value the metric's value, any unit; null (or NaN/±Infinity) = missing
+   * @param externalForecastError optional forecast error of this step from another model, in the
+   *   stream's noise units (e.g. z units); its magnitude feeds the `external` likelihood channel
+   * @returns anomaly score, fraction 0..1 (0 for a missing value with no external error)
+   */
+  update(timestampMs: number, value: number | null, externalForecastError?: number | null): number {
+    const c = this.config;
+    const s = this.s;
+    const dg = this.digits;
+    dg.step = 0;
+    dg.seasonal = 0;
+    dg.novelty = 0;
+    dg.external = 0;
+    if (externalForecastError != null && Number.isFinite(externalForecastError)) {
+      dg.external = this.lik.external.update(Math.abs(externalForecastError));
+    }
+    if (value === null || !Number.isFinite(value)) {
+      s.missing++;
+      return this.emit(dg.external);
+    }
+    const x = Math.min(MAX_ABS_VALUE, Math.max(-MAX_ABS_VALUE, value));
+    s.n++;
+    const first = s.n === 1;
+    const floor = RELATIVE_SCALE_FLOOR * Math.abs(s.level) + Number.MIN_VALUE;
+
+    // Seasonal forecaster: smoothed value vs the profile of this time of day.
+    s.smoothed = first ? x : s.smoothed + c.seasonSmoothing * (x - s.smoothed);
+    let seasonSurprise = 0;
+    if (Number.isFinite(timestampMs)) {
+      const bin = Math.min(
+        c.seasonBins - 1,
+        Math.floor(((((timestampMs % DAY_MS) + DAY_MS) % DAY_MS) / DAY_MS) * c.seasonBins),
+      );
+      const residual = Math.abs(s.smoothed - s.seasonMean[bin]!);
+      if (s.seasonSeen[bin] === 1) {
+        const dev = s.seasonDev[bin]!;
+        seasonSurprise = residual / (Math.max(dev, 0.5 * s.seasonScale) + floor);
+        s.seasonDev[bin] = dev + c.seasonAlpha * (residual - dev);
+        s.seasonMean[bin] = s.seasonMean[bin]! + c.seasonAlpha * (s.smoothed - s.seasonMean[bin]!);
+        s.seasonScale += Math.max(c.scaleAlpha, 1 / s.n) * (residual - s.seasonScale);
+      } else {
+        s.seasonSeen[bin] = 1;
+        s.seasonMean[bin] = s.smoothed;
+        s.seasonDev[bin] = s.seasonScale;
+      }
+    }
+
+    if (!first) {
+      const delta = Math.abs(x - s.last);
+      if (c.channels.step) dg.step = this.lik.step.update(delta / (s.stepScale + floor));
+      if (c.channels.seasonal) dg.seasonal = this.lik.seasonal.update(seasonSurprise);
+      if (c.channels.novelty && s.n > c.noveltyWarmupSteps) {
+        const excursion = Math.max(x - s.hi, s.lo - x) / (s.hi - s.lo + floor) - c.noveltyOffset;
+        if (excursion > 0) dg.novelty = c.noveltyDigits * (1 + Math.min(excursion, 1e6));
+      }
+      s.stepScale += Math.max(c.scaleAlpha, 1 / s.n) * (delta - s.stepScale);
+      s.level += Math.max(c.levelAlpha, 1 / s.n) * (x - s.level);
+      s.hi = Math.max(x, s.hi - c.rangeDecay * (s.hi - s.level));
+      s.lo = Math.min(x, s.lo + c.rangeDecay * (s.level - s.lo));
+    } else {
+      s.level = x;
+      s.lo = x;
+      s.hi = x;
+    }
+    s.last = x;
+    return this.emit(Math.max(dg.step, dg.seasonal, dg.novelty, dg.external));
+  }
+
+  /** Surprisal per channel behind the newest score (decimal digits; 0 = no evidence). */
+  lastDigits(): Readonly<ChannelDigits> {
+    return this.digits;
+  }
+
+  /** Plain-JSON snapshot (a copy, config included). */
+  toJSON(): DetectorSnapshot {
+    const s = this.s;
+    return {
+      version: 1,
+      config: structuredCloneConfig(this.config),
+      state: {
+        ...s,
+        seasonMean: s.seasonMean.slice(),
+        seasonDev: s.seasonDev.slice(),
+        seasonSeen: s.seasonSeen.slice(),
+        step: this.lik.step.toJSON(),
+        seasonal: this.lik.seasonal.toJSON(),
+        external: this.lik.external.toJSON(),
+      },
+    };
+  }
+
+  /** Restores a `toJSON` snapshot (validated: it usually comes back from storage). */
+  static fromJSON(snapshot: unknown): MetricAnomalyDetector {
+    return new MetricAnomalyDetector({}, detectorSnapshotSchema.parse(snapshot));
+  }
+
+  private emit(digits: number): number {
+    const c = this.config;
+    let score = Math.min(1, digits / c.fullScoreDigits);
+    if (!(score > 0)) score = 0;
+    const decayed = this.s.peak * c.peakDecay;
+    this.s.peak = Math.max(score, decayed);
+    // Only a new high stands out: the tail of an alert is damped, so one event gives one alert.
+    if (score <= decayed) score *= c.peakDamping;
+    return score;
+  }
+}
+
+function structuredCloneConfig(c: Readonly<DetectorConfig>): DetectorConfig {
+  return {
+    ...c,
+    channels: { ...c.channels },
+    likelihood: { ...c.likelihood, shortWindows: [...c.likelihood.shortWindows] },
+  };
+}
