@@ -121,7 +121,15 @@ const floor = (x: number, k: number): number => (x < k ? k * Math.exp((x - k) / 
 
 /** Lazily generates one host's points in timestamp order. */
 export function* hostPoints(config: FleetConfigInput | FleetConfig, plan: HostPlan): Generator<MetricPoint> {
-  const cfg = resolve(config);
+  const next = hostStepper(resolve(config), plan);
+  for (let p = next(); p !== undefined; p = next()) yield p;
+}
+
+/**
+ * One host's points as a pull function (undefined when done). The generation core: a plain closure,
+ * cheaper per point than a generator.
+ */
+function hostStepper(cfg: FleetConfig, plan: HostPlan): () => MetricPoint | undefined {
   const { host, profile: p, failures, index } = plan;
   const stepMs = cfg.stepSeconds * 1000;
   const n = stepCount(cfg);
@@ -177,106 +185,110 @@ export function* hostPoints(config: FleetConfigInput | FleetConfig, plan: HostPl
     drop: false,
   };
 
-  for (let k = 0; k < n; k++) {
-    const t = cfg.startMs + k * stepMs;
+  let k = 0;
+  return () => {
+    while (k < n) {
+      const t = cfg.startMs + k++ * stepMs;
 
-    // A fixed number of draws per step, so noise never depends on which events happen.
-    dCpu = aDrift * dCpu + kDrift * p.driftCpuPct * noise.normal();
-    dMem = aDrift * dMem + kDrift * p.driftMemPct * noise.normal();
-    dLat = aDrift * dLat + kDrift * p.driftLatLog * noise.normal();
-    dErr = aDrift * dErr + kDrift * p.driftErrLog * noise.normal();
-    arCpu = aAr * arCpu + kAr * noise.normal();
-    arLat = aAr * arLat + kAr * noise.normal();
-    const zCpu = noise.normal();
-    const zMem = noise.normal();
-    const zLat = noise.normal();
-    const zErr = noise.normal();
-    const uTail = noise.next();
-    const uTailSize = noise.next();
-    const uBlip = noise.next();
-    const uBlipSize = noise.next();
-    const uMissing = arrival.next();
-    const uJitter = arrival.next();
+      // A fixed number of draws per step, so noise never depends on which events happen.
+      dCpu = aDrift * dCpu + kDrift * p.driftCpuPct * noise.normal();
+      dMem = aDrift * dMem + kDrift * p.driftMemPct * noise.normal();
+      dLat = aDrift * dLat + kDrift * p.driftLatLog * noise.normal();
+      dErr = aDrift * dErr + kDrift * p.driftErrLog * noise.normal();
+      arCpu = aAr * arCpu + kAr * noise.normal();
+      arLat = aAr * arLat + kAr * noise.normal();
+      const zCpu = noise.normal();
+      const zMem = noise.normal();
+      const zLat = noise.normal();
+      const zErr = noise.normal();
+      const uTail = noise.next();
+      const uTailSize = noise.next();
+      const uBlip = noise.next();
+      const uBlipSize = noise.next();
+      const uMissing = arrival.next();
+      const uJitter = arrival.next();
 
-    // JVM heap: grows linearly, a GC empties it (with a small CPU blip); restarts empty it too.
-    let gcCpu = 0;
-    if (p.jvm) {
-      sawPhase += stepMs / sawPeriodMs;
-      if (sawPhase >= 1) {
-        sawPhase = 0;
-        sawPeriodMs = sawPeriod();
-        gcCpu = saw.uniform(2, 6);
+      // JVM heap: grows linearly, a GC empties it (with a small CPU blip); restarts empty it too.
+      let gcCpu = 0;
+      if (p.jvm) {
+        sawPhase += stepMs / sawPeriodMs;
+        if (sawPhase >= 1) {
+          sawPhase = 0;
+          sawPeriodMs = sawPeriod();
+          gcCpu = saw.uniform(2, 6);
+        }
       }
+      while (ri < resets.length && (resets[ri] ?? Infinity) <= t) {
+        sawPhase = 0;
+        ri++;
+      }
+
+      // Down: no point at all.
+      while (fi < failures.length && t >= (failures[fi]?.endMs ?? Infinity)) fi++;
+      const failure = failures[fi];
+      if (failure !== undefined && t >= failure.startMs) continue;
+
+      while (ei < effects.length && (effects[ei]?.startMs ?? Infinity) <= t) {
+        const e = effects[ei++];
+        if (e !== undefined) active.push(e);
+      }
+      for (let i = active.length - 1; i >= 0; i--) if ((active[i]?.endMs ?? 0) <= t) active.splice(i, 1);
+
+      // Normal behaviour.
+      s.traffic = seasonalTraffic(p, t);
+      s.errorRate = 0;
+      s.timeoutScale = 1;
+      s.drop = false;
+      for (const e of active) if (e.type === "benign") applyBenignTraffic(e.plan, t, s);
+      const traffic = s.traffic;
+      s.cpuPct = p.cpuIdlePct + p.cpuLoadPct * traffic + dCpu + p.cpuNoisePct * (arCpu + 0.5 * zCpu) + gcCpu;
+      s.memPct = p.memBasePct + p.memLoadPct * traffic + dMem + p.sawAmpPct * sawPhase + p.memNoisePct * zMem;
+      s.latencyMs =
+        p.latBaseMs * (0.8 + p.latLoad * traffic) * Math.exp(dLat + p.latSigma * 0.7 * (arLat + zLat));
+      s.errorRate += p.errBase * (0.7 + 0.6 * traffic) * Math.exp(dErr + p.errSigma * zErr);
+      // Rare small error blips (a bad request burst, a flaky client).
+      if (uBlip < 0.003) s.errorRate += 0.005 + 0.025 * uBlipSize;
+
+      for (const e of active) {
+        if (e.type === "benign") applyBenign(e.plan, t, s);
+        else if (e.type === "restart") applyRestart(e.restart, t - e.startMs, s);
+      }
+      s.cpuPct = floor(soft(s.cpuPct, 82, 0.3), 3);
+      s.memPct = floor(soft(s.memPct, 88, 0.3), 5);
+
+      for (const e of active) {
+        // Progress reaches 1 at the last step before the downtime: the host dies at the precursor's peak.
+        if (e.type === "precursor")
+          applyPrecursor(e.plan, progress(t, e.startMs, e.endMs - stepMs), s, eventNoise);
+      }
+
+      // CPU queueing inflates latency (M/M/1-like above the knee); long queues time out as errors.
+      const cpu = clamp(s.cpuPct, 0, 100);
+      const u = Math.min(cpu / 100, 0.985);
+      const queue = u <= p.queueKnee ? 1 : (1 - p.queueKnee) / (1 - u);
+      let latency = s.latencyMs * queue;
+      const errorRate = s.errorRate + p.timeoutErrPerUnit * s.timeoutScale * Math.max(0, queue - 4);
+      // Heavy-ish tail: rare Pareto(α = 1.6) outliers, capped.
+      if (uTail < p.latTailProb) latency *= Math.min(20, (1 - uTailSize) ** (-1 / 1.6));
+
+      if (s.drop || uMissing < cfg.missingRate) continue;
+      let timestamp = t + Math.round((2 * uJitter - 1) * jitterMs);
+      // The first point after a downtime must not jitter back into it.
+      const previous = failures[fi - 1];
+      if (previous !== undefined && timestamp < previous.endMs) timestamp = t;
+      // Nor may the very first point precede the configured start.
+      if (timestamp < cfg.startMs) timestamp = cfg.startMs;
+      return {
+        host,
+        timestamp,
+        cpu_usage: round3(cpu),
+        memory_usage: round3(clamp(s.memPct, 0, 100)),
+        network_latency: round3(Math.max(0, latency)),
+        error_rate: round6(clamp(errorRate, 0, 1)),
+      };
     }
-    while (ri < resets.length && (resets[ri] ?? Infinity) <= t) {
-      sawPhase = 0;
-      ri++;
-    }
-
-    // Down: no point at all.
-    while (fi < failures.length && t >= (failures[fi]?.endMs ?? Infinity)) fi++;
-    const failure = failures[fi];
-    if (failure !== undefined && t >= failure.startMs) continue;
-
-    while (ei < effects.length && (effects[ei]?.startMs ?? Infinity) <= t) {
-      const e = effects[ei++];
-      if (e !== undefined) active.push(e);
-    }
-    for (let i = active.length - 1; i >= 0; i--) if ((active[i]?.endMs ?? 0) <= t) active.splice(i, 1);
-
-    // Normal behaviour.
-    s.traffic = seasonalTraffic(p, t);
-    s.errorRate = 0;
-    s.timeoutScale = 1;
-    s.drop = false;
-    for (const e of active) if (e.type === "benign") applyBenignTraffic(e.plan, t, s);
-    const traffic = s.traffic;
-    s.cpuPct = p.cpuIdlePct + p.cpuLoadPct * traffic + dCpu + p.cpuNoisePct * (arCpu + 0.5 * zCpu) + gcCpu;
-    s.memPct = p.memBasePct + p.memLoadPct * traffic + dMem + p.sawAmpPct * sawPhase + p.memNoisePct * zMem;
-    s.latencyMs =
-      p.latBaseMs * (0.8 + p.latLoad * traffic) * Math.exp(dLat + p.latSigma * 0.7 * (arLat + zLat));
-    s.errorRate += p.errBase * (0.7 + 0.6 * traffic) * Math.exp(dErr + p.errSigma * zErr);
-    // Rare small error blips (a bad request burst, a flaky client).
-    if (uBlip < 0.003) s.errorRate += 0.005 + 0.025 * uBlipSize;
-
-    for (const e of active) {
-      if (e.type === "benign") applyBenign(e.plan, t, s);
-      else if (e.type === "restart") applyRestart(e.restart, t - e.startMs, s);
-    }
-    s.cpuPct = floor(soft(s.cpuPct, 82, 0.3), 3);
-    s.memPct = floor(soft(s.memPct, 88, 0.3), 5);
-
-    for (const e of active) {
-      // Progress reaches 1 at the last step before the downtime: the host dies at the precursor's peak.
-      if (e.type === "precursor")
-        applyPrecursor(e.plan, progress(t, e.startMs, e.endMs - stepMs), s, eventNoise);
-    }
-
-    // CPU queueing inflates latency (M/M/1-like above the knee); long queues time out as errors.
-    const cpu = clamp(s.cpuPct, 0, 100);
-    const u = Math.min(cpu / 100, 0.985);
-    const queue = u <= p.queueKnee ? 1 : (1 - p.queueKnee) / (1 - u);
-    let latency = s.latencyMs * queue;
-    const errorRate = s.errorRate + p.timeoutErrPerUnit * s.timeoutScale * Math.max(0, queue - 4);
-    // Heavy-ish tail: rare Pareto(α = 1.6) outliers, capped.
-    if (uTail < p.latTailProb) latency *= Math.min(20, (1 - uTailSize) ** (-1 / 1.6));
-
-    if (s.drop || uMissing < cfg.missingRate) continue;
-    let timestamp = t + Math.round((2 * uJitter - 1) * jitterMs);
-    // The first point after a downtime must not jitter back into it.
-    const previous = failures[fi - 1];
-    if (previous !== undefined && timestamp < previous.endMs) timestamp = t;
-    // Nor may the very first point precede the configured start.
-    if (timestamp < cfg.startMs) timestamp = cfg.startMs;
-    yield {
-      host,
-      timestamp,
-      cpu_usage: round3(cpu),
-      memory_usage: round3(clamp(s.memPct, 0, 100)),
-      network_latency: round3(Math.max(0, latency)),
-      error_rate: round6(clamp(errorRate, 0, 1)),
-    };
-  }
+    return undefined;
+  };
 }
 
 /** Generates one host completely. Host `index` is identical whether generated alone or in the fleet. */
@@ -285,12 +297,18 @@ export function simulateHost(config: FleetConfigInput | FleetConfig, index: numb
   return collect(cfg, planResolved(cfg, index, fleetPeaks(cfg)));
 }
 
+function collectPoints(next: () => MetricPoint | undefined): MetricPoint[] {
+  const points: MetricPoint[] = [];
+  for (let p = next(); p !== undefined; p = next()) points.push(p);
+  return points;
+}
+
 function collect(cfg: FleetConfig, plan: HostPlan): HostSimulation {
   return {
     host: plan.host,
     hostClass: plan.profile.hostClass,
     jvm: plan.profile.jvm,
-    points: [...hostPoints(cfg, plan)],
+    points: collectPoints(hostStepper(cfg, plan)),
     downtime: plan.downtime,
     benign: plan.benign,
   };
@@ -328,9 +346,8 @@ export function* fleetPoints(config: FleetConfigInput | FleetConfig): Generator<
   const stepMs = cfg.stepSeconds * 1000;
   const stepOf = (timestamp: number): number => Math.round((timestamp - cfg.startMs) / stepMs);
   const cursors = planFleet(cfg).map((plan) => {
-    const it = hostPoints(cfg, plan);
-    const first = it.next();
-    return { it, next: first.done ? undefined : first.value };
+    const pull = hostStepper(cfg, plan);
+    return { pull, next: pull() };
   });
   const n = stepCount(cfg);
   const batch: MetricPoint[] = [];
@@ -339,8 +356,7 @@ export function* fleetPoints(config: FleetConfigInput | FleetConfig): Generator<
     for (const c of cursors) {
       if (c.next === undefined || stepOf(c.next.timestamp) > k) continue;
       batch.push(c.next);
-      const r = c.it.next();
-      c.next = r.done ? undefined : r.value;
+      c.next = c.pull();
     }
     // Array.prototype.sort is stable: equal timestamps keep host order.
     batch.sort((a, b) => a.timestamp - b.timestamp);
