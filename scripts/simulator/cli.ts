@@ -396,7 +396,8 @@ async function main(): Promise<number> {
       process.off("SIGINT", onSigint);
     }
   }
-  if (exitCode !== 1) for (const line of summaryLines(config, cli.stream === undefined ? points : null)) console.log(line);
+  if (exitCode !== 1)
+    for (const line of summaryLines(config, cli.stream === undefined ? points : null)) console.log(line);
   return exitCode;
 }
 
