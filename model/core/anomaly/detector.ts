@@ -28,6 +28,8 @@ export interface DetectorConfig {
   rangeDecay: number;
   /** Range excursions below this fraction of the range are ignored. */
   noveltyOffset: number;
+  /** Excursions smaller than this many mean |Δ| (the step noise) are ignored. */
+  noveltyMinSteps: number;
   /** Surprisal (decimal digits) of a value just outside the seen range; grows with the excursion. */
   noveltyDigits: number;
   /** Surprisal (decimal digits) that maps to score 1; the score is linear below it. */
@@ -41,6 +43,8 @@ export interface DetectorConfig {
   /** Which built-in channels contribute. The external channel contributes whenever it is fed. */
   channels: { step: boolean; seasonal: boolean; novelty: boolean };
   likelihood: LikelihoodConfig;
+  /** Likelihood of the external forecast error; single-step windows by default (one bad forecast counts). */
+  externalLikelihood: LikelihoodConfig;
 }
 
 export const DEFAULT_DETECTOR_CONFIG: Readonly<DetectorConfig> = {
@@ -51,6 +55,7 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<DetectorConfig> = {
   seasonSmoothing: 0.09336938963727132,
   rangeDecay: 0.0000273,
   noveltyOffset: 0.02,
+  noveltyMinSteps: 0,
   noveltyDigits: 6.045274840717614,
   fullScoreDigits: 7.67,
   peakDecay: 0.99,
@@ -58,12 +63,16 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<DetectorConfig> = {
   noveltyWarmupSteps: 200,
   channels: { step: true, seasonal: true, novelty: true },
   likelihood: DEFAULT_LIKELIHOOD_CONFIG,
+  externalLikelihood: { ...DEFAULT_LIKELIHOOD_CONFIG, shortWindows: [1, 8] },
 };
 
 /** Deep-partial config accepted by the constructor. */
-export type DetectorOptions = Partial<Omit<DetectorConfig, "channels" | "likelihood">> & {
+export type DetectorOptions = Partial<
+  Omit<DetectorConfig, "channels" | "likelihood" | "externalLikelihood">
+> & {
   channels?: Partial<DetectorConfig["channels"]>;
   likelihood?: Partial<LikelihoodConfig>;
+  externalLikelihood?: Partial<LikelihoodConfig>;
 };
 
 function resolveConfig(o: DetectorOptions = {}): DetectorConfig {
@@ -72,8 +81,16 @@ function resolveConfig(o: DetectorOptions = {}): DetectorConfig {
     ...o,
     channels: { ...DEFAULT_DETECTOR_CONFIG.channels, ...o.channels },
     likelihood: { ...DEFAULT_DETECTOR_CONFIG.likelihood, ...o.likelihood },
+    externalLikelihood: { ...DEFAULT_DETECTOR_CONFIG.externalLikelihood, ...o.externalLikelihood },
   };
 }
+
+const likelihoodConfigSchema = z.object({
+  shortWindows: z.array(z.number().int()),
+  longRunAlpha: z.number().gt(0).lte(1),
+  minStd: z.number().gt(0),
+  warmupSteps: z.number().int().min(0),
+});
 
 const configSchema = z.object({
   scaleAlpha: z.number().gt(0).lte(1),
@@ -83,18 +100,15 @@ const configSchema = z.object({
   seasonSmoothing: z.number().gt(0).lte(1),
   rangeDecay: z.number().min(0).lte(1),
   noveltyOffset: z.number().min(0),
+  noveltyMinSteps: z.number().min(0),
   noveltyDigits: z.number().min(0),
   fullScoreDigits: z.number().gt(0),
   peakDecay: z.number().min(0).lte(1),
   peakDamping: z.number().min(0).lte(1),
   noveltyWarmupSteps: z.number().int().min(0),
   channels: z.object({ step: z.boolean(), seasonal: z.boolean(), novelty: z.boolean() }),
-  likelihood: z.object({
-    shortWindows: z.array(z.number().int()),
-    longRunAlpha: z.number().gt(0).lte(1),
-    minStd: z.number().gt(0),
-    warmupSteps: z.number().int().min(0),
-  }),
+  likelihood: likelihoodConfigSchema,
+  externalLikelihood: likelihoodConfigSchema,
 });
 
 const stateSchema = z.object({
@@ -205,12 +219,12 @@ export class MetricAnomalyDetector {
           peak: 0,
           step: new AnomalyLikelihood(c.likelihood).toJSON(),
           seasonal: new AnomalyLikelihood(c.likelihood).toJSON(),
-          external: new AnomalyLikelihood(c.likelihood).toJSON(),
+          external: new AnomalyLikelihood(c.externalLikelihood).toJSON(),
         };
     this.lik = {
       step: new AnomalyLikelihood(c.likelihood, this.s.step),
       seasonal: new AnomalyLikelihood(c.likelihood, this.s.seasonal),
-      external: new AnomalyLikelihood(c.likelihood, this.s.external),
+      external: new AnomalyLikelihood(c.externalLikelihood, this.s.external),
     };
   }
 
@@ -270,8 +284,10 @@ export class MetricAnomalyDetector {
       if (c.channels.step) dg.step = this.lik.step.update(delta / (s.stepScale + floor));
       if (c.channels.seasonal) dg.seasonal = this.lik.seasonal.update(seasonSurprise);
       if (c.channels.novelty && s.n > c.noveltyWarmupSteps) {
-        const excursion = Math.max(x - s.hi, s.lo - x) / (s.hi - s.lo + floor) - c.noveltyOffset;
-        if (excursion > 0) dg.novelty = c.noveltyDigits * (1 + Math.min(excursion, 1e6));
+        const beyond = Math.max(x - s.hi, s.lo - x);
+        const excursion = beyond / (s.hi - s.lo + floor) - c.noveltyOffset;
+        if (excursion > 0 && beyond > c.noveltyMinSteps * s.stepScale)
+          dg.novelty = c.noveltyDigits * (1 + Math.min(excursion, 1e6));
       }
       s.stepScale += Math.max(c.scaleAlpha, 1 / s.n) * (delta - s.stepScale);
       s.level += Math.max(c.levelAlpha, 1 / s.n) * (x - s.level);

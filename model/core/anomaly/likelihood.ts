@@ -47,7 +47,8 @@ const MAX_SURPRISE = 1e12;
  * or an LSTM's one-step error in z units). It is compressed with log1p (errors are heavy-tailed; the
  * Gaussian tail below is then less wrong), averaged over each short window, compared with the long-run
  * exponentially weighted mean/std, and turned into a Gaussian tail probability. The result is the
- * surprisal −log10 P of the most improbable window: 0 = nothing unusual, 3 = a 1-in-1000 event.
+ * surprisal −log10 (2·P) of the most improbable window: 0 = no more surprising than usual, 3 ≈ a
+ * 1-in-2000 event.
  * Because it is measured against the stream's own history, surprisals are comparable across streams of
  * very different scales and noise levels, which is what lets one global threshold work.
  *
@@ -85,8 +86,9 @@ export class AnomalyLikelihood {
   }
 
   /**
-   * Folds in one surprise (≥ 0; negative or NaN count as 0) and returns the surprisal −log10 P of
-   * the most improbable short window, ≥ 0 (0 during warm-up). The long-run statistics are updated
+   * Folds in one surprise (≥ 0; negative or NaN count as 0) and returns the surprisal −log10 (2·P)
+   * of the most improbable short window, ≥ 0 (0 during warm-up and for windows at or below the
+   * long-run mean). The long-run statistics are updated
    * after scoring, so a surprise is never judged against itself.
    */
   update(surprise: number): number {
@@ -110,7 +112,8 @@ export class AnomalyLikelihood {
           i = i === 0 ? n - 1 : i - 1;
           sum += ring[i]!;
         }
-        const digits = tailSurprisal((sum / w - s.mean) / sd);
+        // Digits beyond a coin flip: recent surprises at or below their usual mean count as 0.
+        const digits = tailSurprisal((sum / w - s.mean) / sd) - Math.LOG10E * Math.LN2;
         if (digits > best) best = digits;
       }
     }
