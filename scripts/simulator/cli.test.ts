@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { FLAGS, parseCli, usage, UsageError } from "./cli.ts";
 import { simulateFleet } from "./fleet.ts";
 import { POINTS_HEADER, DOWNTIME_HEADER } from "./dataset.ts";
@@ -112,10 +113,16 @@ describe("simulate CLI", () => {
       fleet.hosts.flatMap((h) => h.benign),
     );
 
-    const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as {
-      counts: { points: number; downtime: number };
-      config: unknown;
-    };
+    const failures = z
+      .array(z.object({ host: z.string(), family: z.string(), startMs: z.number(), subtle: z.boolean() }))
+      .parse(JSON.parse(readFileSync(join(dir, "failures.json"), "utf8")));
+    expect(failures.map((f) => [f.host, f.family, f.startMs])).toEqual(
+      downtime.map((d) => [d.host, d.family, d.startMs]),
+    );
+
+    const meta = z
+      .object({ counts: z.object({ points: z.number(), downtime: z.number() }), config: z.unknown() })
+      .parse(JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")));
     expect(meta.counts.points).toBe(expected.length);
     expect(meta.counts.downtime).toBe(downtime.length);
     expect(meta.config).toEqual(fleet.config);

@@ -102,7 +102,7 @@ export const FLAGS = {
   out: {
     type: "string",
     arg: "DIR",
-    help: "write points.csv, downtime.csv/json, benign.json, meta.json into DIR",
+    help: "write points.csv, downtime.csv/json, benign.json, failures.json, meta.json into DIR",
   },
   stream: { type: "string", arg: "URL", help: "POST {points:[…]} batches to this URL in timestamp order" },
   "api-key": {
@@ -342,7 +342,7 @@ async function main(): Promise<number> {
     });
     points = meta.counts.points;
     log(
-      `wrote ${cli.out}/{points.csv,downtime.csv,downtime.json,benign.json,meta.json} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `wrote ${cli.out}/{points.csv,downtime.csv,downtime.json,benign.json,failures.json,meta.json} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
   }
 

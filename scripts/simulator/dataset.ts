@@ -5,12 +5,14 @@
  *   downtime.csv  host,family,precursor_start_ms,start_ms,end_ms  (end exclusive; empty precursor = none)
  *   downtime.json the same as Downtime[]
  *   benign.json   BenignEvent[]
+ *   failures.json every failure with its drawn parameters (subtle flag, shape, severities, restart)
  *   meta.json     resolved config, counts, per-host class
  */
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { parseFleetConfig, stepCount, type FleetConfig, type FleetConfigInput } from "./config.ts";
-import { simulateHost } from "./fleet.ts";
+import { hostPoints, planHost } from "./fleet.ts";
+import type { FailurePlan } from "./failures.ts";
 import {
   BENIGN_KINDS,
   FAILURE_FAMILIES,
@@ -39,7 +41,7 @@ export interface DatasetMeta {
     benignByKind: Record<BenignKind, number>;
   };
   hosts: { host: string; hostClass: HostClass; jvm: boolean; points: number }[];
-  files: { points: string; downtime: string; downtimeJson: string; benign: string };
+  files: { points: string; downtime: string; downtimeJson: string; benign: string; failures: string };
 }
 
 /** Generates host by host (memory ~ one host) and writes the dataset into `dir` (created if needed). */
@@ -52,13 +54,15 @@ export function writeDataset(
   mkdirSync(dir, { recursive: true });
   const downtime: Downtime[] = [];
   const benign: BenignEvent[] = [];
+  const failures: (FailurePlan & { host: string })[] = [];
   const hosts: DatasetMeta["hosts"] = [];
   let points = 0;
   const fd = openSync(join(dir, "points.csv"), "w");
   try {
     writeSync(fd, `${POINTS_HEADER}\n`);
     for (let i = 0; i < config.hosts; i++) {
-      const h = simulateHost(config, i);
+      const plan = planHost(config, i);
+      const h = { ...plan, points: [...hostPoints(config, plan)] };
       const lines = h.points.map(
         (p) =>
           `${p.host},${p.timestamp},${p.cpu_usage},${p.memory_usage},${p.network_latency},${p.error_rate}\n`,
@@ -67,7 +71,13 @@ export function writeDataset(
       points += h.points.length;
       downtime.push(...h.downtime);
       benign.push(...h.benign);
-      hosts.push({ host: h.host, hostClass: h.hostClass, jvm: h.jvm, points: h.points.length });
+      failures.push(...plan.failures.map((f) => ({ host: plan.host, ...f })));
+      hosts.push({
+        host: h.host,
+        hostClass: plan.profile.hostClass,
+        jvm: plan.profile.jvm,
+        points: h.points.length,
+      });
       onHost?.(i + 1, config.hosts, points);
     }
   } finally {
@@ -80,6 +90,7 @@ export function writeDataset(
   writeFileSync(join(dir, "downtime.csv"), `${DOWNTIME_HEADER}\n${csv.join("")}`);
   writeFileSync(join(dir, "downtime.json"), `${JSON.stringify(downtime, null, 1)}\n`);
   writeFileSync(join(dir, "benign.json"), `${JSON.stringify(benign, null, 1)}\n`);
+  writeFileSync(join(dir, "failures.json"), `${JSON.stringify(failures, null, 1)}\n`);
 
   const count = <K extends string>(keys: readonly K[], values: K[]): Record<K, number> => {
     const out = Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
@@ -110,6 +121,7 @@ export function writeDataset(
       downtime: "downtime.csv",
       downtimeJson: "downtime.json",
       benign: "benign.json",
+      failures: "failures.json",
     },
   };
   writeFileSync(join(dir, "meta.json"), `${JSON.stringify(meta, null, 2)}\n`);
