@@ -49,7 +49,7 @@ hidden = 32
 layers = 2
 dropout = 0.0
 # optimisation
-max_epochs = 10
+max_epochs = 8
 patience = 4  # epochs without improvement of select_metric before stopping
 select_metric = "ap"  # "ap" (mean val AUC-PR over horizons, higher is better) or "loss"
 batch_hosts = 32  # hosts per batch (they advance through time in lockstep)
@@ -66,6 +66,7 @@ focal_gamma = 0.0  # > 0 switches the risk loss to focal BCE
 max_train_hosts = 0  # 0 = all train hosts (small values for smoke tests)
 max_minutes = 0.0  # wall-clock budget for the epoch loop; 0 = none (a hit breaks reproducibility)
 export = True
+invoked_by = ""  # free text recorded in the metadata, e.g. the `npm run train -- …` command line
 # -----------------------------------------------------------------------------
 DEFAULTS = {k: v for k, v in globals().items() if not k.startswith("_") and isinstance(v, (int, float, bool, str))}
 SPLITS = ("train", "val", "calibration", "test")
@@ -449,7 +450,10 @@ def main():
         finite_aps = [a for a in aps if math.isfinite(a)]
         mean_ap = float(np.mean(finite_aps)) if finite_aps else float("nan")
         score = mean_ap if select_metric == "ap" else -val_loss
-        improved = best_score is None or (math.isfinite(score) and score > best_score)
+        # A NaN best (no val positives yet) is beaten by any finite score.
+        improved = best_score is None or (
+            math.isfinite(score) and (not math.isfinite(best_score) or score > best_score)
+        )
         if improved:
             best_score, best_epoch, stale = score, epoch + 1, 0
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -545,6 +549,7 @@ def main():
         "created_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "training": {
             "command": command,
+            "invoked_by": invoked_by,
             "config": cfg,
             "seed": seed,
             "device": device,
