@@ -494,6 +494,18 @@ describe("renderHostSvg", () => {
     expect(t).not.toContain("500");
   });
 
+  it("annotates the lead from the alert chain running into each downtime, ignoring earlier false alarms", () => {
+    const input = example();
+    // warning 176→190 then critical 190→200, downtime at 200: warned 24 min ahead.
+    input.alerts.unshift({ startMs: T0 + 30 * STEP_MS, endMs: T0 + 40 * STEP_MS, level: "warning" });
+    const leads = (inp: HostPlotInput): string[] =>
+      texts(parseXml(renderHostSvg(inp))).filter((s) => s.endsWith("min lead"));
+    expect(leads(input)).toEqual(["24 min lead"]);
+    // An alert that ended well before the downtime warned nobody.
+    input.alerts = [{ startMs: T0 + 100 * STEP_MS, endMs: T0 + 150 * STEP_MS, level: "warning" }];
+    expect(leads(input)).toEqual([]);
+  });
+
   it("lists risk series, alert levels and baselines with their first alert time in the legend", () => {
     const t = texts(parseXml(renderHostSvg(example())));
     expect(t).toEqual(

@@ -227,6 +227,12 @@ export function renderHostSvg(input: HostPlotInput, opts?: { width?: number; pan
       );
     });
     body.push(`</g>`);
+    // Lead annotations sit low in the risk panel: while an alert is on, the risk is above exit there.
+    for (const lead of leadTimes(input, medianStep(input.stepEndMs))) {
+      body.push(
+        ...leadArrow(xOf(Math.max(lead.fromMs, t0)), xOf(Math.min(lead.toMs, t1)), rp, lead, left, plotW),
+      );
+    }
     const anyRisk = input.risk.some((s) => s.values.some((v) => v !== null && Number.isFinite(v)));
     if (!anyRisk) body.push(noData(left + plotW / 2, rp.top + rp.h / 2));
   }
@@ -311,7 +317,7 @@ interface Domain {
 }
 
 /**
- * Nice y domain covering the data, and the breach level when it lies within 1.5 data spans of them
+ * Nice y domain covering the data, and the breach level when it lies within 2 data spans of them
  * (further away it would flatten the precursor); anchored at 0 when the data sit near it.
  */
 function valueDomain(values: readonly (number | null)[], breach: number | undefined): Domain {
@@ -324,7 +330,7 @@ function valueDomain(values: readonly (number | null)[], breach: number | undefi
   }
   let breachOnScale = false;
   if (breach !== undefined && Number.isFinite(breach)) {
-    const reach = Number.isFinite(min) ? 1.5 * Math.max(max - min, Math.abs(max) * 0.05) : Infinity;
+    const reach = Number.isFinite(min) ? 2 * Math.max(max - min, Math.abs(max) * 0.05) : Infinity;
     breachOnScale = !Number.isFinite(min) || (breach >= min - reach && breach <= max + reach);
     if (breachOnScale) {
       min = Math.min(min, breach);
@@ -479,6 +485,71 @@ function medianStep(stepEndMs: readonly number[]): number {
   if (diffs.length === 0) return Infinity;
   diffs.sort((a, b) => a - b);
   return diffs[Math.floor(diffs.length / 2)] ?? Infinity;
+}
+
+// ---------- lead time ----------
+
+interface Lead {
+  fromMs: number;
+  toMs: number;
+  minutes: number;
+}
+
+/**
+ * For each downtime, the alert chain running into it (alerts that touch each other, gaps of at most one
+ * step, the last one still on within a step of the downtime start): warned from its first start.
+ */
+function leadTimes(input: HostPlotInput, stepMs: number): Lead[] {
+  const tol = Number.isFinite(stepMs) ? stepMs : 0;
+  const alerts = input.alerts
+    .filter((a) => Number.isFinite(a.startMs) && Number.isFinite(a.endMs))
+    .sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
+  const out: Lead[] = [];
+  for (const d of input.downtime) {
+    if (!Number.isFinite(d.startMs)) continue;
+    let from: number | null = null;
+    let chainEnd = -Infinity;
+    for (const a of alerts) {
+      if (a.startMs > d.startMs) break;
+      if (from === null || a.startMs > chainEnd + tol) from = a.startMs;
+      chainEnd = Math.max(chainEnd, a.endMs);
+    }
+    if (from !== null && chainEnd >= d.startMs - tol && from < d.startMs) {
+      out.push({ fromMs: from, toMs: d.startMs, minutes: Math.round((d.startMs - from) / MINUTE_MS) });
+    }
+  }
+  return out;
+}
+
+function leadArrow(
+  x1: number,
+  x2: number,
+  p: { top: number; h: number },
+  lead: Lead,
+  left: number,
+  plotW: number,
+): string[] {
+  const y = p.top + p.h - 12;
+  const label = `${lead.minutes} min lead`;
+  const w = textWidth(label, 10.5);
+  const out: string[] = [];
+  if (x2 - x1 >= 8) {
+    const head = (x: number, dir: number): string =>
+      `<path d="M${r1(x)} ${r1(y)} l${r1(-5 * dir)} -3.5 v7 z" fill="${C.text}"/>`;
+    out.push(hline(x1 + 1, x2 - 1, y, C.text, undefined, 1.2), head(x1, -1), head(x2, 1));
+  }
+  // Centred over the arrow when it fits, otherwise to its left.
+  const cx = (x1 + x2) / 2;
+  const x = x2 - x1 >= w + 8 ? cx - w / 2 : x1 - w - 6;
+  out.push(
+    text(clamp(x, left + 2, left + plotW - w - 2), y - 6, label, {
+      size: 10.5,
+      fill: C.text,
+      weight: "bold",
+      halo: true,
+    }),
+  );
+  return out;
 }
 
 // ---------- panels, bands, strip ----------
