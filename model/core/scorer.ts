@@ -109,6 +109,18 @@ export interface ScorerOptions {
   anomaly: AnomalyFactory;
   /** Committed steps kept for time-to-breach trends (default 30). */
   trendSteps?: number;
+  /** Called for every committed step (benchmarks and evaluation; unused at the edge). */
+  onStep?: (step: CommittedStep) => void;
+}
+
+/** One committed step as the scorer saw it. */
+export interface CommittedStep {
+  bucketStartMs: number;
+  values: MetricVector;
+  /** Calibrated probability per horizon. */
+  risk: number[];
+  level: Level;
+  anomaly: number[];
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -135,6 +147,7 @@ export class HostScorer {
   private readonly resampler: Resampler;
   private readonly features: FeatureBuilder;
   private readonly anomalyFactory: AnomalyFactory;
+  private readonly onStep: ((step: CommittedStep) => void) | undefined;
   private anomaly: MetricAnomalyDetector[];
   private state: RecurrentState;
   private alert: AlertState;
@@ -149,6 +162,7 @@ export class HostScorer {
     this.meta = o.meta;
     this.model = o.model;
     this.anomalyFactory = o.anomaly;
+    this.onStep = o.onStep;
     this.policy = alertPolicy(o.meta);
     this.breach = breachLevels(o.meta);
     this.trendSteps = o.trendSteps ?? 30;
@@ -315,6 +329,13 @@ export class HostScorer {
       this.recent.push([...step.values]);
       if (this.recent.length > this.trendSteps) this.recent.shift();
       this.stepsSeen++;
+      this.onStep?.({
+        bucketStartMs: step.bucketStartMs,
+        values: step.values,
+        risk,
+        level: this.alert.level,
+        anomaly: this.lastAnomaly,
+      });
     }
     this.state = out.state;
   }

@@ -28,18 +28,20 @@ import { METRICS } from "../core/metrics.ts";
 import { featurizeSeries, forecastTargets } from "../core/offline.ts";
 import { riskLabels } from "../eval/labels.ts";
 import { parseFleetConfig, simulateHost } from "../../scripts/simulator/fleet.ts";
+import { loadModel } from "../../scripts/lib/model-node.ts";
+import { tuneThresholds } from "./tune.ts";
 
 const DEFAULTS = {
   seed: 1,
   hosts: 200,
   days: 7,
+  trainFailureRate: 1,
   stepSeconds: 60,
   horizons: "5,15,30",
   out: ".data/train",
   artifacts: "model/artifacts",
   name: "downtime-lstm",
   python: process.env.PYTHON ?? "/usr/bin/python3",
-  trainArgs: "",
 };
 
 /** Host index → split. Deterministic, so the same seed gives the same split. */
@@ -52,11 +54,12 @@ const USAGE = `Usage: npm run train -- [flags]
   --seed N          simulator seed (default ${DEFAULTS.seed})
   --hosts N         simulated hosts (default ${DEFAULTS.hosts}; split 70/10/10/10 train/val/calibration/test)
   --days N          days per host (default ${DEFAULTS.days})
+  --train-failure-rate R  failures per host-day on train/val hosts (default ${DEFAULTS.trainFailureRate}; calibration/test use the natural rate)
   --horizons LIST   risk horizons in minutes (default ${DEFAULTS.horizons})
   --out DIR         working directory for dataset + run (default ${DEFAULTS.out})
   --artifacts DIR   where the ONNX file + metadata go (default ${DEFAULTS.artifacts})
   --name NAME       artifact base name (default ${DEFAULTS.name})
-  --train-args STR  extra --key=value flags for model/train/train.py, e.g. "--max_epochs=3"
+  --key=value       any other flag goes to model/train/train.py, e.g. --max_epochs=3 --hidden=64
   --python PATH     Python with torch + onnx (default ${DEFAULTS.python}, env PYTHON)
   --dataset-only    stop after writing the dataset`;
 
@@ -72,6 +75,8 @@ export interface DatasetOptions {
   days: number;
   stepSeconds: number;
   horizonsMinutes: number[];
+  /** Failure rate of the train/val hosts (calibration/test keep the simulator's natural rate). */
+  trainFailuresPerHostDay: number;
   dir: string;
   command: string;
 }
@@ -86,6 +91,13 @@ export function writeDataset(o: DatasetOptions, log: (msg: string) => void = con
     return steps;
   });
   const fleet = parseFleetConfig({ seed: o.seed, hosts: o.hosts, days: o.days, stepSeconds: o.stepSeconds });
+  // Train/val hosts see failures more often than real fleets (more positive examples per CPU-minute);
+  // calibration/test hosts keep the natural rate, so Platt scaling maps scores back to real-world odds.
+  const enriched = parseFleetConfig({
+    ...fleet,
+    durationMs: fleet.durationMs,
+    failuresPerHostDay: o.trainFailuresPerHostDay,
+  });
   const files = { features: "features.f32", risk_labels: "risk.f32", forecast_targets: "forecast.f32" };
   const fds = {
     features: openSync(join(o.dir, files.features), "w"),
@@ -99,7 +111,8 @@ export function writeDataset(o: DatasetOptions, log: (msg: string) => void = con
   let offset = 0;
   try {
     for (let i = 0; i < o.hosts; i++) {
-      const sim = simulateHost(fleet, i);
+      const split = splitOf(i);
+      const sim = simulateHost(split === "train" || split === "val" ? enriched : fleet, i);
       const series = featurizeSeries(sim.points, stepMs);
       const endMs = fleet.startMs + fleet.durationMs;
       const risk = riskLabels(series.bucketStartMs, stepMs, horizonsSteps, sim.downtime, endMs);
@@ -107,7 +120,7 @@ export function writeDataset(o: DatasetOptions, log: (msg: string) => void = con
       writeSync(fds.features, Buffer.from(series.features.buffer));
       writeSync(fds.risk, Buffer.from(risk.buffer));
       writeSync(fds.forecast, Buffer.from(targets.buffer));
-      hosts.push({ id: sim.host, split: splitOf(i), offset, length: series.rows });
+      hosts.push({ id: sim.host, split, offset, length: series.rows });
       offset += series.rows;
       counts.rows += series.rows;
       counts.downtime += sim.downtime.length;
@@ -138,11 +151,13 @@ export function writeDataset(o: DatasetOptions, log: (msg: string) => void = con
       data: {
         source: "scripts/simulator (simulated fleet)",
         simulator: fleet,
+        train_val_failures_per_host_day: o.trainFailuresPerHostDay,
         rows: counts.rows,
         downtime_events: counts.downtime,
         downtime_by_family: families,
         positive_rows_per_horizon: counts.positives,
-        splits: "host index mod 10: 0-6 train, 7 val, 8 calibration, 9 test",
+        splits:
+          "host index mod 10: 0-6 train, 7 val, 8 calibration, 9 test; train/val at the enriched failure rate, calibration/test at the natural one",
       },
       scaler_policy: SCALER_POLICY,
       resampling: "bucket = floor(timestamp / step); mean per metric; gaps → masked steps (≤ 120)",
@@ -154,20 +169,44 @@ export function writeDataset(o: DatasetOptions, log: (msg: string) => void = con
   return path;
 }
 
-function main(): void {
+async function main(): Promise<void> {
+  // Flags this script does not know are train.py hyper-parameters (`--key=value`); train.py validates them.
+  const own = new Set([
+    "seed",
+    "hosts",
+    "days",
+    "horizons",
+    "out",
+    "artifacts",
+    "name",
+    "python",
+    "dataset-only",
+    "help",
+  ]);
+  const argv = process.argv.slice(2);
+  const trainArgs = argv.filter((a) => a.startsWith("--") && !own.has(a.slice(2).split("=")[0]!));
+  for (const a of trainArgs) {
+    if (!a.includes("=")) {
+      console.error(
+        `unknown flag ${a}: pipeline flags are listed below; train.py flags take the form --key=value\n\n${USAGE}`,
+      );
+      process.exit(2);
+    }
+  }
   let args;
   try {
     args = parseArgs({
+      args: argv.filter((a) => !trainArgs.includes(a)),
       options: {
         seed: { type: "string" },
         hosts: { type: "string" },
         days: { type: "string" },
+        "train-failure-rate": { type: "string" },
         horizons: { type: "string" },
         out: { type: "string" },
         artifacts: { type: "string" },
         name: { type: "string" },
         python: { type: "string" },
-        "train-args": { type: "string" },
         "dataset-only": { type: "boolean" },
         help: { type: "boolean" },
       },
@@ -187,6 +226,10 @@ function main(): void {
   if (hosts < 10) throw new Error("--hosts must be ≥ 10 so every split gets a host");
   const days = args.days !== undefined ? Number(args.days) : DEFAULTS.days;
   if (!(days > 0)) throw new Error(`--days must be > 0`);
+  const trainFailuresPerHostDay =
+    args["train-failure-rate"] !== undefined ? Number(args["train-failure-rate"]) : DEFAULTS.trainFailureRate;
+  if (!(trainFailuresPerHostDay >= 0 && trainFailuresPerHostDay <= 48))
+    throw new Error("--train-failure-rate must be in 0..48");
   const horizonsMinutes = (args.horizons ?? DEFAULTS.horizons)
     .split(",")
     .map((s) => positiveInt("horizons", s));
@@ -194,10 +237,9 @@ function main(): void {
   const artifacts = resolve(args.artifacts ?? DEFAULTS.artifacts);
   const name = args.name ?? DEFAULTS.name;
   const python = args.python ?? DEFAULTS.python;
-  const trainArgs = (args["train-args"] ?? DEFAULTS.trainArgs).split(/\s+/).filter(Boolean);
   const command = ["npm run train --", ...process.argv.slice(2)].join(" ");
 
-  console.log(`[1/3] simulating + featurising ${hosts} hosts × ${days} days (seed ${seed})…`);
+  console.log(`[1/4] simulating + featurising ${hosts} hosts × ${days} days (seed ${seed})…`);
   const datasetDir = join(out, "dataset");
   writeDataset({
     seed,
@@ -205,6 +247,7 @@ function main(): void {
     days,
     stepSeconds: DEFAULTS.stepSeconds,
     horizonsMinutes,
+    trainFailuresPerHostDay,
     dir: datasetDir,
     command,
   });
@@ -213,7 +256,7 @@ function main(): void {
     return;
   }
 
-  console.log(`[2/3] training with ${python} model/train/train.py…`);
+  console.log(`[2/4] training with ${python} model/train/train.py…`);
   const runDir = join(out, "run");
   const r = spawnSync(
     python,
@@ -232,11 +275,27 @@ function main(): void {
     process.exit(1);
   }
 
-  console.log(`[3/3] copying the artifact to ${artifacts}…`);
+  console.log(`[3/4] copying the artifact to ${artifacts}…`);
   mkdirSync(artifacts, { recursive: true });
   for (const ext of [".onnx", ".json"]) copyFileSync(join(runDir, name + ext), join(artifacts, name + ext));
-  const meta = JSON.parse(readFileSync(join(artifacts, `${name}.json`), "utf8")) as Record<string, unknown>;
-  console.log(`done: ${join(artifacts, name)}.onnx (version ${String(meta.version)})`);
+
+  const tuning = { seed: seed + 1000, hosts: 60, days: 7, targetPrecision: 0.92, maxLeadMinutes: 120 };
+  console.log(
+    `[4/4] tuning alert thresholds on a separate fleet (seed ${tuning.seed}, ${tuning.hosts} hosts × ${tuning.days} days)…`,
+  );
+  const base = join(artifacts, name);
+  const model = await loadModel(base);
+  const tuned = await tuneThresholds(model, tuning);
+  await model.lstm.release();
+  const metaPath = `${base}.json`;
+  const meta = JSON.parse(readFileSync(metaPath, "utf8")) as Record<string, unknown>;
+  meta.thresholds = tuned.thresholds;
+  writeFileSync(metaPath, JSON.stringify(meta, null, 2) + "\n");
+  const w = tuned.thresholds.warning;
+  console.log(
+    `  warning: p(${w.horizon_minutes}m) ≥ ${w.enter} for ${w.enter_steps} step(s) → precision ${tuned.report.precision.toFixed(2)}, recall ${tuned.report.recall.toFixed(2)}, median lead ${tuned.report.medianLeadMinutes?.toFixed(1) ?? "–"} min, ${tuned.report.falseAlarmsPerHostDay.toFixed(3)} false alarms/host-day`,
+  );
+  console.log(`done: ${base}.onnx (version ${String(meta.version)})`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (import.meta.url === `file://${process.argv[1]}`) await main();
