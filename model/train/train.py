@@ -98,7 +98,9 @@ def load_dataset(data_dir: str) -> dict:
     files = ds.get("files", {})
     arrays = {}
     for key, width in (("features", nf), ("risk_labels", nh), ("forecast_targets", nc)):
-        path = os.path.join(data_dir, files.get(key, ""))
+        if key not in files:
+            raise SystemExit(f"dataset.json files lacks {key!r}")
+        path = os.path.join(data_dir, files[key])
         arr = np.fromfile(path, dtype="<f4")
         if arr.size % width:
             raise SystemExit(f"{path}: {arr.size} floats is not a multiple of {width}")
