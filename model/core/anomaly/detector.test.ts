@@ -100,6 +100,18 @@ describe("MetricAnomalyDetector", () => {
     expect(JSON.stringify(restored.toJSON())).toEqual(JSON.stringify(runSnapshot(values)));
   });
 
+  it("clones into an independent detector that continues identically", () => {
+    const values = noisy(1500, 15);
+    const d = new MetricAnomalyDetector();
+    run(values.slice(0, 1000), d);
+    const c = d.clone();
+    c.update(T0 + 1000 * STEP_MS, 500); // a provisional point on the copy only
+    const copy = new MetricAnomalyDetector({}, d.toJSON());
+    const a = values.slice(1000).map((v, i) => d.update(T0 + (1000 + i) * STEP_MS, v));
+    const b = values.slice(1000).map((v, i) => copy.update(T0 + (1000 + i) * STEP_MS, v));
+    expect(a).toEqual(b);
+  });
+
   it("keeps its state compact", () => {
     const d = new MetricAnomalyDetector();
     run(noisy(3000, 7), d);

@@ -17,9 +17,9 @@ export interface LikelihoodConfig {
 
 export const DEFAULT_LIKELIHOOD_CONFIG: Readonly<LikelihoodConfig> = {
   shortWindows: [8],
-  longRunAlpha: 0.0015764665190878102,
-  minStd: 0.13860182125928008,
-  warmupSteps: 200,
+  longRunAlpha: 0.00027,
+  minStd: 0.14,
+  warmupSteps: 50,
 };
 
 export const likelihoodStateSchema = z.object({
