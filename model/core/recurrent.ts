@@ -3,14 +3,14 @@ import type { RecurrentModel, RecurrentState } from "./scorer.ts";
 
 /**
  * Adapts the ONNX-backed LstmModel to the scorer's RecurrentModel contract (batch 1 per host;
- * branches = several one-step what-ifs from one state, in one call).
+ * branches = several what-if sequences from one state, in one call).
  */
 export function asRecurrentModel(lstm: LstmModel): RecurrentModel {
   return {
     zeroState: () => lstm.zeroState(1),
     run: (x, steps, state) => lstm.run(x, 1, steps, state),
-    async runBranches(x, batch, state) {
-      const out = await lstm.run(x, batch, 1, tile(state, batch, lstm.layers, lstm.hidden));
+    async runBranches(x, batch, steps, state) {
+      const out = await lstm.run(x, batch, steps, tile(state, batch, lstm.layers, lstm.hidden));
       return { riskLogit: out.riskLogit };
     },
   };

@@ -27,8 +27,16 @@ export interface RecurrentModel {
   zeroState(): RecurrentState;
   /** Runs `steps` rows (steps × N_FEATURES) from `state`, batch 1. */
   run(x: Float32Array, steps: number, state: RecurrentState): Promise<ModelOutput>;
-  /** Runs `batch` independent single steps, each from the same `state` (for attributions). */
-  runBranches(x: Float32Array, batch: number, state: RecurrentState): Promise<{ riskLogit: Float32Array }>;
+  /**
+   * Runs `batch` independent sequences of `steps` rows (batch × steps × N_FEATURES), each starting
+   * from the same batch-1 `state` — the what-if replays behind `contributors`.
+   */
+  runBranches(
+    x: Float32Array,
+    batch: number,
+    steps: number,
+    state: RecurrentState,
+  ): Promise<{ riskLogit: Float32Array }>;
 }
 
 /** Per-metric anomaly detector as the scorer uses it (model/core/anomaly implements it). */
@@ -50,10 +58,11 @@ export interface AnomalyFactory {
 export interface Contributor {
   metric: MetricName;
   /**
-   * Drop in the warning-horizon probability when this metric's newest value is replaced by the
-   * host's own normal level (fraction 0..1; ≤ 0 = not pushing risk up).
+   * How much the warning-horizon probability drops (fraction 0..1) when this metric is replayed at the
+   * host's own normal level over the recent window (30–60 steps) — what the model attributes to it.
+   * Null when the risk is too low to be worth attributing; the ranking then follows `anomaly`.
    */
-  risk_delta: number;
+  risk_delta: number | null;
   value: number | null;
   /** Deviation from the host's own normal, in standard deviations. */
   z: number | null;
@@ -101,7 +110,16 @@ export interface ScorerState {
   /** Most recent committed step values (raw units), oldest first, for trends. */
   recent: (number | null)[][];
   stepsSeen: number;
+  /** Recent committed feature rows and LSTM states at some of their boundaries, for attributions. */
+  replay: { firstStep: number; rows: number[][]; snapshots: { step: number; h: number[]; c: number[] }[] };
 }
+
+/** An LSTM state is kept every SNAPSHOT_EVERY steps (global step index) for what-if replays… */
+const SNAPSHOT_EVERY = 30;
+/** …for at most REPLAY_MAX steps back. */
+const REPLAY_MAX = 60;
+/** Contributors are attributed by replay when the warning-horizon risk is at least this (0..1). */
+const ATTRIBUTION_MIN_RISK = 0.02;
 
 export interface ScorerOptions {
   meta: ModelMeta;
@@ -155,6 +173,9 @@ export class HostScorer {
   private lastAnomaly: number[];
   private recent: (number | null)[][];
   private stepsSeen: number;
+  private replayRows: Float32Array[];
+  private replayFirstStep: number;
+  private snapshots: { step: number; state: RecurrentState }[];
   readonly host: string;
 
   private constructor(host: string, o: ScorerOptions, saved?: ScorerState) {
@@ -177,6 +198,12 @@ export class HostScorer {
       this.lastAnomaly = [...saved.lastAnomaly];
       this.recent = saved.recent.map((r) => [...r]);
       this.stepsSeen = saved.stepsSeen;
+      this.replayFirstStep = saved.replay.firstStep;
+      this.replayRows = saved.replay.rows.map((r) => Float32Array.from(r));
+      this.snapshots = saved.replay.snapshots.map((x) => ({
+        step: x.step,
+        state: { h: Float32Array.from(x.h), c: Float32Array.from(x.c) },
+      }));
     } else {
       this.resampler = new Resampler({ stepMs });
       this.features = new FeatureBuilder();
@@ -187,6 +214,9 @@ export class HostScorer {
       this.lastAnomaly = new Array<number>(N_METRICS).fill(0);
       this.recent = [];
       this.stepsSeen = 0;
+      this.replayFirstStep = 0;
+      this.replayRows = [];
+      this.snapshots = [{ step: 0, state: this.state }];
     }
   }
 
@@ -238,35 +268,11 @@ export class HostScorer {
     const open = this.resampler.peek();
     if (open === null) return null;
     const row = this.features.row(open.values, false);
-    // Branch 0: the open step as observed. Branches 1..4: the same step with metric i set to the
-    // host's own normal level (scaled = mean, z = 0) — the counterfactual behind `contributors`.
-    const x = new Float32Array(N_FEATURES * (1 + N_METRICS));
-    x.set(row, 0);
-    for (let i = 0; i < N_METRICS; i++) {
-      const b = (1 + i) * N_FEATURES;
-      x.set(row, b);
-      if (row[maskIndex(i)] === 1) {
-        x[b + scaledIndex(i)] = this.features.normalizer.mean(i);
-        x[b + zIndex(i)] = 0;
-      }
-    }
-    const out = await this.model.runBranches(x, 1 + N_METRICS, this.state);
-    const H = this.meta.horizons_minutes.length;
+    const out = await this.model.run(row, 1, this.state);
     const risk = this.calibrate(out.riskLogit, 0);
     const alert = stepAlert(this.policy, this.alert, risk, open.bucketStartMs + this.stepMs);
     const anomaly = this.peekAnomaly(open, row);
-    const wi = this.policy.warning.horizonIndex;
-    const z = METRICS.map((_, i) => (row[maskIndex(i)] === 1 ? row[zIndex(i)]! : null));
-    const contributors: Contributor[] = METRICS.map((metric, i) => ({
-      metric,
-      risk_delta: round(risk[wi]! - this.calibrate(out.riskLogit, (1 + i) * H)[wi]!),
-      value: open.values[i] ?? null,
-      z: z[i] === null ? null : round(z[i]!),
-      anomaly: round(anomaly[i]!),
-    }))
-      .filter((c) => c.risk_delta > 0.001 || c.anomaly >= 0.5)
-      .sort((a, b) => b.risk_delta - a.risk_delta || b.anomaly - a.anomaly)
-      .slice(0, 3);
+    const contributors = await this.contributors(open, row, risk, anomaly);
     return {
       host: this.host,
       as_of: new Date(open.bucketStartMs + this.stepMs).toISOString(),
@@ -285,6 +291,59 @@ export class HostScorer {
     };
   }
 
+  /**
+   * Metrics driving the risk. When the warning-horizon risk is worth explaining, the model is replayed
+   * from a stored state 30–60 steps back, once as observed and once per metric with that metric held
+   * at the host's own normal level (scaled = mean, z = 0); a metric's `risk_delta` is how much that
+   * lowers the final risk. All five replays run as one batched call. Otherwise metrics are ranked by
+   * anomaly alone.
+   */
+  private async contributors(
+    open: ResampledStep,
+    row: Float32Array,
+    risk: number[],
+    anomaly: number[],
+  ): Promise<Contributor[]> {
+    const wi = this.policy.warning.horizonIndex;
+    const describe = (i: number, delta: number | null): Contributor => ({
+      metric: METRICS[i]!,
+      risk_delta: delta === null ? null : round(delta),
+      value: open.values[i] ?? null,
+      z: row[maskIndex(i)] === 1 ? round(row[zIndex(i)]!) : null,
+      anomaly: round(anomaly[i]!),
+    });
+    if (risk[wi]! < ATTRIBUTION_MIN_RISK) {
+      return METRICS.map((_, i) => describe(i, null))
+        .filter((c) => c.anomaly >= 0.5)
+        .sort((a, b) => b.anomaly - a.anomaly)
+        .slice(0, 3);
+    }
+    const snap = this.snapshots[0]!;
+    const rows = [...this.replayRows.slice(snap.step - this.replayFirstStep), row];
+    const L = rows.length;
+    const B = 1 + N_METRICS;
+    const x = new Float32Array(B * L * N_FEATURES);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < L; t++) {
+        const o = (b * L + t) * N_FEATURES;
+        x.set(rows[t]!, o);
+        const i = b - 1;
+        if (i >= 0 && x[o + maskIndex(i)] === 1) {
+          x[o + scaledIndex(i)] = this.features.normalizer.mean(i);
+          x[o + zIndex(i)] = 0;
+        }
+      }
+    }
+    const out = await this.model.runBranches(x, B, L, snap.state);
+    const H = this.meta.horizons_minutes.length;
+    const last = (b: number) => this.calibrate(out.riskLogit, (b * L + L - 1) * H)[wi]!;
+    const base = last(0);
+    return METRICS.map((_, i) => describe(i, base - last(1 + i)))
+      .filter((c) => (c.risk_delta ?? 0) > 0.005)
+      .sort((a, b) => b.risk_delta! - a.risk_delta! || b.anomaly - a.anomaly)
+      .slice(0, 3);
+  }
+
   toJSON(): ScorerState {
     return {
       version: 1,
@@ -299,6 +358,15 @@ export class HostScorer {
       lastAnomaly: [...this.lastAnomaly],
       recent: this.recent.map((r) => [...r]),
       stepsSeen: this.stepsSeen,
+      replay: {
+        firstStep: this.replayFirstStep,
+        rows: this.replayRows.map((r) => Array.from(r)),
+        snapshots: this.snapshots.map((x) => ({
+          step: x.step,
+          h: Array.from(x.state.h),
+          c: Array.from(x.state.c),
+        })),
+      },
     };
   }
 
@@ -317,7 +385,7 @@ export class HostScorer {
     const x = new Float32Array(k * N_FEATURES);
     for (let t = 0; t < k; t++)
       this.features.row(steps[t]!.values, true, x.subarray(t * N_FEATURES, (t + 1) * N_FEATURES));
-    const out = await this.model.run(x, k, this.state);
+    const out = await this.runCommitted(x, k);
     const H = this.meta.horizons_minutes.length;
     for (let t = 0; t < k; t++) {
       const step = steps[t]!;
@@ -338,6 +406,45 @@ export class HostScorer {
       });
     }
     this.state = out.state;
+  }
+
+  /**
+   * Runs k committed rows from the current state in as few calls as possible, splitting only where a
+   * snapshot for replays is due (every SNAPSHOT_EVERY global steps, and only within the last
+   * REPLAY_MAX steps — older boundaries would be dropped at once). Updates `state`, the snapshots and the
+   * replay rows; returns the concatenated outputs.
+   */
+  private async runCommitted(x: Float32Array, k: number): Promise<ModelOutput> {
+    const first = this.stepsSeen;
+    const end = first + k;
+    const cuts: number[] = [];
+    for (let b = Math.ceil((first + 1) / SNAPSHOT_EVERY) * SNAPSHOT_EVERY; b <= end; b += SNAPSHOT_EVERY) {
+      if (b >= end - REPLAY_MAX) cuts.push(b - first);
+    }
+    if (cuts[cuts.length - 1] !== k) cuts.push(k);
+    const H = this.meta.horizons_minutes.length;
+    const riskLogit = new Float32Array(k * H);
+    const forecast = new Float32Array(k * N_METRICS);
+    let state = this.state;
+    let from = 0;
+    for (const to of cuts) {
+      const o = await this.model.run(x.subarray(from * N_FEATURES, to * N_FEATURES), to - from, state);
+      riskLogit.set(o.riskLogit, from * H);
+      forecast.set(o.forecast, from * N_METRICS);
+      state = o.state;
+      if ((first + to) % SNAPSHOT_EVERY === 0) this.snapshots.push({ step: first + to, state });
+      from = to;
+    }
+    // Keep the newest snapshot that is at least SNAPSHOT_EVERY steps old (and everything newer).
+    while (this.snapshots.length > 1 && this.snapshots[1]!.step <= end - SNAPSHOT_EVERY)
+      this.snapshots.shift();
+    for (let t = 0; t < k; t++) this.replayRows.push(x.slice(t * N_FEATURES, (t + 1) * N_FEATURES));
+    const keepFrom = this.snapshots[0]!.step;
+    if (keepFrom > this.replayFirstStep) {
+      this.replayRows.splice(0, keepFrom - this.replayFirstStep);
+      this.replayFirstStep = keepFrom;
+    }
+    return { riskLogit, forecast, state };
   }
 
   private updateAnomaly(

@@ -155,7 +155,7 @@ async function main(): Promise<void> {
       report: evaluate((r) => hysteresisFlags(staticCondition(view(r), s), enterSteps, exitSteps)),
     });
   }
-  for (const minutes of [5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360]) {
+  for (const minutes of [1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360]) {
     sweep.push({
       method: "linear extrapolation",
       knob: `breach within ${minutes} min`,
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       ),
     });
   }
-  for (const k of [2, 3, 4, 5, 6, 7, 8]) {
+  for (const k of [2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30]) {
     sweep.push({
       method: "EWMA z-score",
       knob: `z ≥ ${k}`,
