@@ -68,6 +68,7 @@ function frame(
   predictions: Map<string, Prediction>,
   sims: HostSimulation[],
   colour: boolean,
+  events: string[],
 ): string {
   const c = (k: keyof typeof COLOUR) => (colour ? COLOUR[k] : "");
   const down = (s: HostSimulation): Downtime | undefined =>
@@ -98,6 +99,7 @@ function frame(
         .join(" ")}  ${eta(p).padEnd(30)} ${drivers}`,
     );
   }
+  if (events.length > 0) out.push("", `${c("dim")}recent events${c("reset")}`, ...events.slice(-8));
   return out.join("\n");
 }
 
@@ -120,16 +122,35 @@ async function main(): Promise<void> {
   const end = fleet.startMs + fleet.durationMs;
   console.log(`model ${model.meta.version}; warming up ${args.hosts} hosts on ${WARMUP_HOURS} h of history…`);
   const cursor = new Map(sims.map((s) => [s.host, 0]));
-  const advance = async (toMs: number) => {
+  const events: string[] = [];
+  const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+  let lastMs = 0;
+  const advance = async (toMs: number, log = false) => {
     for (const s of sims) {
+      if (log) {
+        for (const d of s.downtime) {
+          if (d.startMs >= lastMs && d.startMs < toMs)
+            events.push(`${clock(d.startMs)} ${s.host} DOWN (${d.family})`);
+        }
+      }
       let i = cursor.get(s.host)!;
       const batch = [];
       while (i < s.points.length && s.points[i]!.timestamp < toMs) batch.push(s.points[i++]!);
       cursor.set(s.host, i);
       if (batch.length === 0) continue;
       const r = await scorers.get(s.host)!.ingest(batch);
-      if (r.prediction) predictions.set(s.host, r.prediction);
+      if (!r.prediction) continue;
+      const prev = predictions.get(s.host)?.level ?? "ok";
+      if (log && r.prediction.level !== prev) {
+        const rising = prev === "ok" || r.prediction.level === "critical";
+        const top = rising ? r.prediction.contributors[0]?.metric : undefined;
+        events.push(
+          `${clock(Date.parse(r.prediction.as_of))} ${s.host} ${prev} → ${r.prediction.level} (p(30m) ${pct(r.prediction.risk["30m"] ?? 0).trim()}${top ? `, driven by ${top}` : ""})`,
+        );
+      }
+      predictions.set(s.host, r.prediction);
     }
+    lastMs = toMs;
   };
   await advance(showFrom);
   let stopped = false;
@@ -138,16 +159,19 @@ async function main(): Promise<void> {
   });
   const live = !args.once && process.stdout.isTTY;
   const tickMs = 250;
+  // --once replays the window minute by minute without pausing, so no alert transition is skipped.
+  const simStepMs = args.once ? 60_000 : args.speed * tickMs;
   let now = showFrom;
   while (!stopped && now < end) {
-    now = Math.min(end, now + args.speed * tickMs);
-    await advance(now);
-    if (live) process.stdout.write(`\x1b[2J\x1b[H${frame(now, predictions, sims, true)}\n`);
-    else if (!args.once && (now - showFrom) % (30 * 60_000) < args.speed * tickMs)
-      console.log(`${frame(now, predictions, sims, false)}\n`);
+    now = Math.min(end, now + simStepMs);
+    await advance(now, true);
+    if (live) process.stdout.write(`\x1b[2J\x1b[H${frame(now, predictions, sims, true, events)}\n`);
+    else if (!args.once && (now - showFrom) % (30 * 60_000) < simStepMs)
+      console.log(`${frame(now, predictions, sims, false, events)}\n`);
     if (!args.once) await new Promise((r) => setTimeout(r, tickMs));
   }
-  if (args.once || !live) console.log(frame(now, predictions, sims, false));
+  if (args.once || !live) console.log(frame(now, predictions, sims, false, []));
+  if (!live) console.log(`\nevents:\n${events.join("\n") || "(none)"}`);
   const failures = sims.flatMap((s) => s.downtime.filter((d) => d.startMs >= showFrom));
   console.log(
     `\n${failures.length} downtime(s) in the demo window (${failures.map((d) => `${d.host} ${d.family}`).join(", ") || "none"}). Metrics: ${METRICS.join(", ")}.`,
