@@ -205,7 +205,10 @@ describe("entry points", () => {
     const values = noisy(800, 14);
     values.forEach((v, i) => d.update(v, 0.1, T0 + i * STEP_MS));
     const r = anomalyFactory.restore("cpu_usage", JSON.parse(JSON.stringify(d.toJSON())));
-    expect(r.update(120, 3, T0 + 800 * STEP_MS)).toBe(d.update(120, 3, T0 + 800 * STEP_MS));
+    const c = d.clone();
+    const next = d.update(120, 3, T0 + 800 * STEP_MS);
+    expect(r.update(120, 3, T0 + 800 * STEP_MS)).toBe(next);
+    expect(c.update(120, 3, T0 + 800 * STEP_MS)).toBe(next);
   });
 });
 

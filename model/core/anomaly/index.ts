@@ -56,11 +56,19 @@ export const anomalyFactory = {
   },
 };
 
-function asScorerDetector(d: MetricAnomalyDetector) {
+interface ScorerDetector {
+  update(value: number | null, forecastError: number | null, timestampMs: number): number;
+  toJSON(): unknown;
+  /** Independent copy (≈ 2 µs; `restore(toJSON())` validates and costs ≈ 60 µs). */
+  clone(): ScorerDetector;
+  detector: MetricAnomalyDetector;
+}
+
+function asScorerDetector(d: MetricAnomalyDetector): ScorerDetector {
   return {
-    update: (value: number | null, forecastError: number | null, timestampMs: number): number =>
-      d.update(timestampMs, value, forecastError),
+    update: (value, forecastError, timestampMs) => d.update(timestampMs, value, forecastError),
     toJSON: () => d.toJSON(),
+    clone: () => asScorerDetector(d.clone()),
     detector: d,
   };
 }
