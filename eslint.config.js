@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "bench/results/**", "**/*.onnx", ".wrangler/**", "dist/**"] },
+  { ignores: ["node_modules/**", "bench/results/**", "**/*.onnx", ".wrangler/**", "dist/**", ".data/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,12 +1,43 @@
 import { describe, expect, it } from "vitest";
-import { FEATURE_NAMES, FeatureBuilder, N_FEATURES, maskIndex, zIndex } from "./features.ts";
+import {
+  FEATURE_NAMES,
+  FeatureBuilder,
+  N_FEATURES,
+  maskIndex,
+  scaledIndex,
+  urgencyIndex,
+  zIndex,
+} from "./features.ts";
 import { HostNormalizer, Z_CLIP } from "./normalize.ts";
 import { featurizeSeries, forecastTargets } from "./offline.ts";
 
 describe("FeatureBuilder", () => {
-  it("names 12 features in metric order", () => {
-    expect(FEATURE_NAMES).toHaveLength(N_FEATURES);
-    expect(FEATURE_NAMES.slice(0, 3)).toEqual(["cpu_usage:scaled", "cpu_usage:z", "cpu_usage:mask"]);
+  it("names 16 features in metric order", () => {
+    expect(FEATURE_NAMES).toHaveLength(16);
+    expect(N_FEATURES).toBe(16);
+    expect(FEATURE_NAMES.slice(0, 4)).toEqual([
+      "cpu_usage:scaled",
+      "cpu_usage:z",
+      "cpu_usage:mask",
+      "cpu_usage:urgency",
+    ]);
+  });
+
+  it("urgency rises as a metric's trend approaches its breach level", () => {
+    const fb = new FeatureBuilder();
+    let last = 0;
+    const seen: number[] = [];
+    for (let t = 0; t < 40; t++) {
+      const row = fb.row([40, 60 + t, 30, 0.001]); // memory +1 %/step → 95 % at t = 35
+      seen.push(row[urgencyIndex(1)]!);
+      if (t >= 10) expect(row[urgencyIndex(1)]!).toBeGreaterThanOrEqual(last);
+      last = row[urgencyIndex(1)]!;
+    }
+    expect(seen[5]).toBe(0); // fewer than 10 points: no trend yet
+    expect(seen[20]!).toBeCloseTo(Math.exp(-(15 * 60) / 1800), 5);
+    expect(seen[39]).toBe(1); // over the breach
+    const flat = new FeatureBuilder();
+    for (let t = 0; t < 40; t++) expect(flat.row([40, 60, 30, 0.001])[urgencyIndex(1)]).toBe(0);
   });
 
   it("masks missing metrics and scales present ones", () => {
@@ -14,9 +45,9 @@ describe("FeatureBuilder", () => {
     const row = fb.row([50, null, 1000, 0.25]);
     expect(row[0]).toBeCloseTo(0.5);
     expect(row[maskIndex(1)]).toBe(0);
-    expect(row[3]).toBe(0);
-    expect(row[6]).toBeCloseTo(1); // log1p(1000)/log1p(1000)
-    expect(row[9]).toBeCloseTo(0.5); // sqrt(0.25)
+    expect(row[scaledIndex(1)]).toBe(0);
+    expect(row[scaledIndex(2)]).toBeCloseTo(1); // log1p(1000)/log1p(1000)
+    expect(row[scaledIndex(3)]).toBeCloseTo(0.5); // sqrt(0.25)
   });
 
   it("z-scores against the host's own history, before the step updates it", () => {

@@ -1,19 +1,25 @@
+import { timeToBreachSeconds } from "./breach.ts";
 import { METRICS, METRIC_SPECS, N_METRICS, type MetricVector } from "./metrics.ts";
 import { HostNormalizer, type NormalizerState } from "./normalize.ts";
 
-/** Per metric: fixed-scale value, per-host z-score, observed mask. */
-export const FEATURES_PER_METRIC = 3;
+/** Per metric: fixed-scale value, per-host z-score, observed mask, breach urgency. */
+export const FEATURES_PER_METRIC = 4;
 export const N_FEATURES = N_METRICS * FEATURES_PER_METRIC;
 
-/** Feature names in model input order: `<metric>:scaled`, `<metric>:z`, `<metric>:mask`. */
+/** Feature names in model input order: `<metric>:scaled`, `:z`, `:mask`, `:urgency` per metric. */
 export const FEATURE_NAMES: readonly string[] = METRICS.flatMap((m) => [
   `${m}:scaled`,
   `${m}:z`,
   `${m}:mask`,
+  `${m}:urgency`,
 ]);
 
 /** Scaled values are clipped to this range so a wild sender cannot saturate the LSTM gates. */
 const SCALED_MAX = 2;
+/** Steps of raw history behind the trend (time-to-breach) of each metric. */
+export const TREND_STEPS = 30;
+/** urgency = exp(−time-to-breach / URGENCY_SCALE_S): 1 at the breach, 0.37 half an hour before it. */
+const URGENCY_SCALE_S = 1800;
 
 /** Written into the model metadata so any consumer can rebuild the features. */
 export const SCALER_POLICY = {
@@ -25,32 +31,54 @@ export const SCALER_POLICY = {
     clip: [0, SCALED_MAX],
   },
   z: "(scaled - mean) / max(std, minStd) with per-host exponentially weighted mean/variance (half-life 1440 steps), statistics taken before the step updates them, updates winsorised at ±4σ, clipped to ±8",
-  mask: "1 when the metric was observed in the step, else 0 (scaled and z are then 0)",
+  mask: "1 when the metric was observed in the step, else 0 (scaled, z and urgency are then 0)",
+  urgency: `exp(-ttb / ${URGENCY_SCALE_S} s), ttb = least-squares trend over the last ${TREND_STEPS} steps (≥ 10 observed) extrapolated to the breach level (cpu 95 %, memory 95 %, latency 1000 ms, error rate 0.1); 0 when no breach is forecast within 6 h`,
 } as const;
 
 /** Serialisable feature-builder state. */
 export interface FeatureState {
   normalizer: NormalizerState;
+  /** Last TREND_STEPS committed raw values per metric (null = missing), oldest first. */
+  recent: (number | null)[][];
 }
 
 /**
- * Turns resampled steps into model input rows. Stateful (per-host normaliser); `row()` without
- * `commit` lets a caller evaluate the open bucket without moving the statistics.
+ * Turns resampled steps into model input rows. Stateful (per-host normaliser and trend window);
+ * `row()` without `commit` lets a caller evaluate the open bucket without moving either.
  *
  * @example
  * const fb = new FeatureBuilder();
- * const x = fb.row([42, 61, 120, 0.01]); // Float32Array(12), statistics updated
+ * const x = fb.row([42, 61, 120, 0.01]); // Float32Array(16), statistics updated
  */
 export class FeatureBuilder {
   readonly normalizer: HostNormalizer;
+  private readonly recent: (number | null)[][];
 
-  constructor(state?: FeatureState) {
+  /** @param stepSeconds spacing of the steps, for the trend's time scale */
+  constructor(
+    state?: FeatureState,
+    readonly stepSeconds = 60,
+  ) {
     this.normalizer = new HostNormalizer(state ? { state: state.normalizer } : {});
+    this.recent = state ? state.recent.map((r) => [...r]) : METRICS.map(() => []);
+  }
+
+  /**
+   * Seconds until metric i breaches on its recent trend including `value` as the newest step, or null.
+   */
+  timeToBreach(
+    i: number,
+    value: number | null,
+    breach: number = METRIC_SPECS[METRICS[i]!].breach,
+  ): number | null {
+    const window = [...this.recent[i]!, value];
+    if (window.length > TREND_STEPS) window.shift();
+    return timeToBreachSeconds(window, this.stepSeconds, breach);
   }
 
   /**
    * One input row for a step's raw values (METRICS order, null = missing). With `commit` (default)
-   * the normaliser folds the step in afterwards; without, the state is untouched.
+   * the normaliser and trend window fold the step in afterwards; without, the state is untouched.
    */
   row(values: MetricVector, commit = true, out: Float32Array = new Float32Array(N_FEATURES)): Float32Array {
     const scaled = scaleVector(values);
@@ -58,21 +86,29 @@ export class FeatureBuilder {
       const s = scaled[i];
       const o = i * FEATURES_PER_METRIC;
       if (s === null || s === undefined) {
-        out[o] = 0;
-        out[o + 1] = 0;
-        out[o + 2] = 0;
+        out.fill(0, o, o + FEATURES_PER_METRIC);
       } else {
+        const ttb = this.timeToBreach(i, values[i] ?? null);
         out[o] = s;
         out[o + 1] = this.normalizer.z(i, s);
         out[o + 2] = 1;
+        out[o + 3] = ttb === null ? 0 : Math.exp(-ttb / URGENCY_SCALE_S);
       }
     }
-    if (commit) this.normalizer.update(scaled);
+    if (commit) {
+      this.normalizer.update(scaled);
+      for (let i = 0; i < N_METRICS; i++) {
+        const r = this.recent[i]!;
+        const v = values[i];
+        r.push(v === undefined || v === null || !Number.isFinite(v) ? null : v);
+        if (r.length > TREND_STEPS) r.shift();
+      }
+    }
     return out;
   }
 
   toJSON(): FeatureState {
-    return { normalizer: this.normalizer.toJSON() };
+    return { normalizer: this.normalizer.toJSON(), recent: this.recent.map((r) => [...r]) };
   }
 }
 
@@ -97,3 +133,5 @@ export const scaledIndex = (i: number): number => i * FEATURES_PER_METRIC;
 export const zIndex = (i: number): number => i * FEATURES_PER_METRIC + 1;
 /** Index of metric i's mask feature in a row. */
 export const maskIndex = (i: number): number => i * FEATURES_PER_METRIC + 2;
+/** Index of metric i's urgency feature in a row. */
+export const urgencyIndex = (i: number): number => i * FEATURES_PER_METRIC + 3;

@@ -41,7 +41,7 @@ export function featurizeSeries(
   maxGapSteps = 120,
 ): FeaturizedSeries {
   const resampler = new Resampler({ stepMs, maxGapSteps });
-  const fb = new FeatureBuilder();
+  const fb = new FeatureBuilder(undefined, stepMs / 1000);
   const starts: number[] = [];
   const vals: number[] = [];
   const feats: number[] = [];

@@ -1,6 +1,13 @@
 import { initialAlertState, stepAlert, type AlertPolicy, type AlertState, type Level } from "./alert.ts";
-import { timeToBreachSeconds } from "./breach.ts";
-import { FeatureBuilder, N_FEATURES, maskIndex, scaledIndex, zIndex, type FeatureState } from "./features.ts";
+import {
+  FeatureBuilder,
+  N_FEATURES,
+  maskIndex,
+  scaledIndex,
+  urgencyIndex,
+  zIndex,
+  type FeatureState,
+} from "./features.ts";
 import { alertPolicy, breachLevels, type ModelMeta } from "./meta.ts";
 import { METRICS, N_METRICS, type MetricName, type MetricVector } from "./metrics.ts";
 import { pointVector, type RawPoint } from "./offline.ts";
@@ -107,8 +114,6 @@ export interface ScorerState {
   /** Forecast (z units) made at the last committed step for the next one; null = none. */
   lastForecast: (number | null)[];
   lastAnomaly: number[];
-  /** Most recent committed step values (raw units), oldest first, for trends. */
-  recent: (number | null)[][];
   stepsSeen: number;
   /** Recent committed feature rows and LSTM states at some of their boundaries, for attributions. */
   replay: { firstStep: number; rows: number[][]; snapshots: { step: number; h: number[]; c: number[] }[] };
@@ -125,8 +130,6 @@ export interface ScorerOptions {
   meta: ModelMeta;
   model: RecurrentModel;
   anomaly: AnomalyFactory;
-  /** Committed steps kept for time-to-breach trends (default 30). */
-  trendSteps?: number;
   /** Called for every committed step (benchmarks and evaluation; unused at the edge). */
   onStep?: (step: CommittedStep) => void;
 }
@@ -161,7 +164,6 @@ export class HostScorer {
   private readonly model: RecurrentModel;
   private readonly policy: AlertPolicy;
   private readonly breach: Record<MetricName, number>;
-  private readonly trendSteps: number;
   private readonly resampler: Resampler;
   private readonly features: FeatureBuilder;
   private readonly anomalyFactory: AnomalyFactory;
@@ -171,7 +173,6 @@ export class HostScorer {
   private alert: AlertState;
   private lastForecast: (number | null)[];
   private lastAnomaly: number[];
-  private recent: (number | null)[][];
   private stepsSeen: number;
   private replayRows: Float32Array[];
   private replayFirstStep: number;
@@ -186,17 +187,15 @@ export class HostScorer {
     this.onStep = o.onStep;
     this.policy = alertPolicy(o.meta);
     this.breach = breachLevels(o.meta);
-    this.trendSteps = o.trendSteps ?? 30;
     const stepMs = o.meta.step_seconds * 1000;
     if (saved) {
       this.resampler = new Resampler({ state: saved.resampler });
-      this.features = new FeatureBuilder(saved.features);
+      this.features = new FeatureBuilder(saved.features, o.meta.step_seconds);
       this.anomaly = METRICS.map((m, i) => o.anomaly.restore(m, saved.anomaly[i]));
       this.state = { h: Float32Array.from(saved.lstm.h), c: Float32Array.from(saved.lstm.c) };
       this.alert = { ...saved.alert };
       this.lastForecast = [...saved.lastForecast];
       this.lastAnomaly = [...saved.lastAnomaly];
-      this.recent = saved.recent.map((r) => [...r]);
       this.stepsSeen = saved.stepsSeen;
       this.replayFirstStep = saved.replay.firstStep;
       this.replayRows = saved.replay.rows.map((r) => Float32Array.from(r));
@@ -206,13 +205,12 @@ export class HostScorer {
       }));
     } else {
       this.resampler = new Resampler({ stepMs });
-      this.features = new FeatureBuilder();
+      this.features = new FeatureBuilder(undefined, o.meta.step_seconds);
       this.anomaly = METRICS.map((m) => o.anomaly.create(m));
       this.state = o.model.zeroState();
       this.alert = initialAlertState();
       this.lastForecast = new Array<null>(N_METRICS).fill(null);
       this.lastAnomaly = new Array<number>(N_METRICS).fill(0);
-      this.recent = [];
       this.stepsSeen = 0;
       this.replayFirstStep = 0;
       this.replayRows = [];
@@ -331,6 +329,7 @@ export class HostScorer {
         if (i >= 0 && x[o + maskIndex(i)] === 1) {
           x[o + scaledIndex(i)] = this.features.normalizer.mean(i);
           x[o + zIndex(i)] = 0;
+          x[o + urgencyIndex(i)] = 0;
         }
       }
     }
@@ -356,7 +355,6 @@ export class HostScorer {
       alert: { ...this.alert },
       lastForecast: [...this.lastForecast],
       lastAnomaly: [...this.lastAnomaly],
-      recent: this.recent.map((r) => [...r]),
       stepsSeen: this.stepsSeen,
       replay: {
         firstStep: this.replayFirstStep,
@@ -394,8 +392,6 @@ export class HostScorer {
       for (let i = 0; i < N_METRICS; i++) this.lastForecast[i] = out.forecast[t * N_METRICS + i]!;
       const risk = this.calibrate(out.riskLogit, t * H);
       this.alert = stepAlert(this.policy, this.alert, risk, step.bucketStartMs + this.stepMs);
-      this.recent.push([...step.values]);
-      if (this.recent.length > this.trendSteps) this.recent.shift();
       this.stepsSeen++;
       this.onStep?.({
         bucketStartMs: step.bucketStartMs,
@@ -470,9 +466,7 @@ export class HostScorer {
   private timeToBreach(open: MetricVector): Partial<Record<MetricName, number>> {
     const out: Partial<Record<MetricName, number>> = {};
     METRICS.forEach((m, i) => {
-      const series = this.recent.map((r) => r[i] ?? null);
-      series.push(open[i] ?? null);
-      const s = timeToBreachSeconds(series, this.meta.step_seconds, this.breach[m]);
+      const s = this.features.timeToBreach(i, open[i] ?? null, this.breach[m]);
       if (s !== null) out[m] = Math.round(s);
     });
     return out;

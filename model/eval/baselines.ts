@@ -80,7 +80,8 @@ export function ewmaMaxZ(v: StepValues, halfLifeSteps = 360): Float64Array {
       const s = scaled[i];
       // Ignore the first hour of a host: its statistics are still the priors.
       // Unclipped (the model's features clip at ±8; a threshold sweep should be free to go higher).
-      if (s !== null && s !== undefined && norm.count(i) >= 60) zmax = Math.max(zmax, (s - norm.mean(i)) / norm.std(i));
+      if (s !== null && s !== undefined && norm.count(i) >= 60)
+        zmax = Math.max(zmax, (s - norm.mean(i)) / norm.std(i));
     }
     out[t] = zmax;
     norm.update(scaled);

@@ -40,12 +40,18 @@ function ensureTorch() {
     log("installing PyTorch + ONNX for /usr/bin/python3 (apt-get install python3-torch python3-onnx)…");
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
-    execFileSync("apt-get", ["install", "-y", "-qq", "python3-torch", "python3-onnx"], { stdio: "inherit", env });
+    execFileSync("apt-get", ["install", "-y", "-qq", "python3-torch", "python3-onnx"], {
+      stdio: "inherit",
+      env,
+    });
     if (hasTorch()) return true;
   }
-  const how = "sudo apt-get install python3-torch python3-onnx   (or: pip install torch onnx, then PYTHON=python3)";
+  const how =
+    "sudo apt-get install python3-torch python3-onnx   (or: pip install torch onnx, then PYTHON=python3)";
   if (purpose === "train") {
-    console.error(`[setup] PyTorch + onnx are required for training and were not found for ${PYTHON}.\n  ${how}`);
+    console.error(
+      `[setup] PyTorch + onnx are required for training and were not found for ${PYTHON}.\n  ${how}`,
+    );
     process.exit(1);
   }
   console.warn(
