@@ -266,6 +266,7 @@ async function main(): Promise<void> {
       `--out=${runDir}`,
       `--name=${name}`,
       `--seed=${seed}`,
+      `--invoked_by=${command}`,
       ...trainArgs,
     ],
     { stdio: "inherit" },
