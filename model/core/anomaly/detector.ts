@@ -20,7 +20,7 @@ export interface DetectorConfig {
   levelAlpha: number;
   /** Time-of-day bins of the seasonal profile (UTC day). */
   seasonBins: number;
-  /** Weight of a new visit in a bin's mean and mean absolute residual. */
+  /** Weight of one day's visit (a bin-width of data) in a bin's mean and mean absolute residual. */
   seasonAlpha: number;
   /** EWMA weight that smooths the value before it is compared with the seasonal profile. */
   seasonSmoothing: number;
@@ -55,10 +55,10 @@ export interface DetectorConfig {
 export const DEFAULT_DETECTOR_CONFIG: Readonly<DetectorConfig> = {
   scaleAlpha: 0.0013,
   levelAlpha: 0.19,
-  seasonBins: 144,
-  seasonAlpha: 0.4,
+  seasonBins: 96,
+  seasonAlpha: 0.6,
   seasonSmoothing: 0.1,
-  seasonSmoothingMinutes: 45,
+  seasonSmoothingMinutes: 60,
   rangeDecay: 0.000034,
   noveltyOffset: 0.025,
   noveltyMinSteps: 0,
@@ -197,6 +197,8 @@ export class MetricAnomalyDetector {
   private s: DetectorState;
   private readonly lik: { step: AnomalyLikelihood; seasonal: AnomalyLikelihood; external: AnomalyLikelihood };
   private digits: ChannelDigits = { step: 0, seasonal: 0, novelty: 0, external: 0 };
+  private weightFor = Number.NaN;
+  private weight = 0;
 
   /**
    * @param options configuration overrides (ignored when `snapshot` is given: it carries its config)
@@ -286,8 +288,17 @@ export class MetricAnomalyDetector {
       const dev = s.seasonDev[bin]!;
       if (dev >= 0) {
         seasonSurprise = residual / (Math.max(dev, 0.5 * s.seasonScale) + floor);
-        s.seasonDev[bin] = dev + c.seasonAlpha * (residual - dev);
-        s.seasonMean[bin] = s.seasonMean[bin]! + c.seasonAlpha * (s.smoothed - s.seasonMean[bin]!);
+        // Weight by the time this point covers within the bin, so a bin learns `seasonAlpha` per day
+        // whatever the sampling step (at 60 s a 10-min bin gets 10 points a day, at 1 h one in six).
+        const covered = Math.min(1, (dtMinutes * 60_000 * c.seasonBins) / DAY_MS);
+        if (covered !== this.weightFor) {
+          // Steps are usually regular: cache the pow (derived, so not part of the state).
+          this.weightFor = covered;
+          this.weight = 1 - Math.pow(1 - c.seasonAlpha, covered);
+        }
+        const w = this.weight;
+        s.seasonDev[bin] = dev + w * (residual - dev);
+        s.seasonMean[bin] = s.seasonMean[bin]! + w * (s.smoothed - s.seasonMean[bin]!);
         s.seasonScale += Math.max(c.scaleAlpha, 1 / s.n) * (residual - s.seasonScale);
       } else {
         s.seasonMean[bin] = s.smoothed;
