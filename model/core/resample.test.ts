@@ -1,38 +1,57 @@
 import { describe, expect, it } from "vitest";
-import { Resampler } from "./resample.ts";
+import { RE_PHASE_GAP_STEPS, Resampler } from "./resample.ts";
 
 const STEP = 60_000;
+const HALF = STEP / 2;
 
 describe("Resampler", () => {
-  it("averages points within a bucket and closes it when a later bucket starts", () => {
+  it("centres buckets on the first point, averages within a bucket, closes it when the next starts", () => {
     const r = new Resampler({ stepMs: STEP });
-    expect(r.push(1_000, [10, 50, 100, 0]).closed).toEqual([]);
-    expect(r.push(30_000, [20, null, 300, 0.1]).closed).toEqual([]);
+    expect(r.push(0, [10, 50, 100, 0]).closed).toEqual([]);
+    expect(r.push(20_000, [20, null, 300, 0.1]).closed).toEqual([]);
     const { closed } = r.push(61_000, [30, 52, 100, 0]);
     expect(closed).toHaveLength(1);
-    expect(closed[0]!.bucketStartMs).toBe(0);
+    expect(closed[0]!.bucketStartMs).toBe(-HALF);
     expect(closed[0]!.values[0]).toBe(15);
     expect(closed[0]!.values[1]).toBe(50);
     expect(closed[0]!.values[2]).toBe(200);
     expect(closed[0]!.values[3]).toBeCloseTo(0.05);
-    expect(r.peek()).toEqual({ bucketStartMs: STEP, values: [30, 52, 100, 0] });
+    expect(r.peek()).toEqual({ bucketStartMs: HALF, values: [30, 52, 100, 0] });
+    expect(r.lastPointMs).toBe(61_000);
+  });
+
+  it("gives one step per report to a sender with jitter around its own rhythm", () => {
+    const r = new Resampler({ stepMs: STEP });
+    const jitter = [0, 4_000, -4_000, 3_500, -3_900, 2_000, -1_000, 3_999, -3_999];
+    const closed = jitter.flatMap((j, i) => r.push(1_767_225_600_000 + i * STEP + j, [i, 1, 1, 0]).closed);
+    expect(closed.map((s) => s.values[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
   it("emits missing steps for gaps, capped at maxGapSteps", () => {
     const r = new Resampler({ stepMs: STEP, maxGapSteps: 3 });
     r.push(0, [1, 1, 1, 0]);
     const small = r.push(3 * STEP, [1, 1, 1, 0]).closed;
-    expect(small.map((s) => s.bucketStartMs)).toEqual([0, STEP, 2 * STEP]);
+    expect(small.map((s) => s.bucketStartMs + HALF)).toEqual([0, STEP, 2 * STEP]);
     expect(small[1]!.values).toEqual([null, null, null, null]);
-    const big = r.push(100 * STEP, [1, 1, 1, 0]).closed;
-    // The closed bucket 3, then only the last 3 of the 96 missing buckets.
-    expect(big.map((s) => s.bucketStartMs / STEP)).toEqual([3, 97, 98, 99]);
+  });
+
+  it("re-centres on the sender's new rhythm after a long silence, without overlapping steps", () => {
+    const r = new Resampler({ stepMs: STEP, maxGapSteps: 200 });
+    r.push(0, [1, 1, 1, 0]);
+    const restart = (RE_PHASE_GAP_STEPS + 10) * STEP + 29_000; // new rhythm: 29 s past the old one
+    const closed = r.push(restart, [2, 2, 2, 0]).closed;
+    expect(closed[0]).toEqual({ bucketStartMs: -HALF, values: [1, 1, 1, 0] });
+    const starts = closed.map((s) => s.bucketStartMs);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(STEP);
+    expect(starts[1]!).toBeGreaterThanOrEqual(HALF);
+    expect(r.peek()!.bucketStartMs).toBe(restart - HALF);
+    expect(starts[starts.length - 1]).toBe(restart - HALF - STEP);
   });
 
   it("drops late points deterministically and counts them", () => {
     const r = new Resampler({ stepMs: STEP });
     r.push(2 * STEP, [1, 1, 1, 0]);
-    expect(r.push(STEP + 5, [9, 9, 9, 0.9]).accepted).toBe(false);
+    expect(r.push(STEP, [9, 9, 9, 0.9]).accepted).toBe(false);
     expect(r.droppedLate).toBe(1);
     expect(r.peek()!.values).toEqual([1, 1, 1, 0]);
   });

@@ -2,7 +2,7 @@ import { N_METRICS, type MetricVector } from "./metrics.ts";
 
 /** One fixed-width step of a host's series. */
 export interface ResampledStep {
-  /** Start of the step's bucket, epoch ms (a multiple of stepMs). */
+  /** Start of the step's bucket, epoch ms (phase + a multiple of stepMs). */
   bucketStartMs: number;
   /** Mean of the values seen in the bucket per metric, in METRICS order; null = none seen. */
   values: MetricVector;
@@ -12,8 +12,15 @@ export interface ResampledStep {
 export interface ResamplerState {
   stepMs: number;
   maxGapSteps: number;
-  /** Bucket index (timestamp / stepMs, floored) of the open bucket, or null before the first point. */
+  /**
+   * Bucket boundaries sit at phaseMs + k·stepMs, chosen so the sender's own rhythm falls mid-bucket
+   * (set from the first point, and again after a silence of RE_PHASE_GAP_STEPS or more).
+   */
+  phaseMs: number;
+  /** Bucket index floor((timestamp − phaseMs) / stepMs) of the open bucket, or null before the first point. */
   openBucket: number | null;
+  /** Newest accepted timestamp, epoch ms (null before the first point). */
+  lastPointMs: number | null;
   sums: number[];
   counts: number[];
   /** Points dropped because their bucket had already been closed. */
@@ -27,12 +34,19 @@ export interface PushResult {
   accepted: boolean;
 }
 
+/** A silence of this many steps or more lets the bucket grid re-centre on the sender's new rhythm. */
+export const RE_PHASE_GAP_STEPS = 5;
+
 /**
  * Turns irregular points into fixed steps.
  *
  * Policy (deterministic, documented in the README):
- * - A point belongs to bucket `floor(timestampMs / stepMs)`. Values within a bucket are averaged per
- *   metric, so an exact duplicate point leaves the step unchanged.
+ * - Buckets are stepMs wide and centred on the sender's rhythm: the first point (and the first point
+ *   after a silence of RE_PHASE_GAP_STEPS steps or more) sits in the middle of its bucket. An agent
+ *   that reports every 60 s with a few seconds of jitter therefore fills exactly one bucket per report;
+ *   minute-aligned buckets would split and merge its reports whenever jitter crosses the boundary.
+ * - Values within a bucket are averaged per metric, so an exact duplicate point leaves the step
+ *   unchanged.
  * - A bucket closes when a point for a later bucket arrives; buckets with no points in between come
  *   out as missing steps (all metrics null), at most `maxGapSteps` of them — after a longer silence
  *   only the last `maxGapSteps` missing steps are emitted (the recurrent state has long forgotten by
@@ -57,7 +71,9 @@ export class Resampler {
       this.s = {
         stepMs: opts.stepMs,
         maxGapSteps: opts.maxGapSteps ?? 120,
+        phaseMs: 0,
         openBucket: null,
+        lastPointMs: null,
         sums: new Array<number>(N_METRICS).fill(0),
         counts: new Array<number>(N_METRICS).fill(0),
         droppedLate: 0,
@@ -73,29 +89,56 @@ export class Resampler {
     return this.s.droppedLate;
   }
 
-  /** Start (epoch ms) of the open bucket, or null before any point. */
-  get openBucketStartMs(): number | null {
-    return this.s.openBucket === null ? null : this.s.openBucket * this.s.stepMs;
+  /** Newest accepted point's timestamp, epoch ms, or null before any point. */
+  get lastPointMs(): number | null {
+    return this.s.lastPointMs;
   }
 
   push(timestampMs: number, values: MetricVector): PushResult {
-    const bucket = Math.floor(timestampMs / this.s.stepMs);
     const closed: ResampledStep[] = [];
-    const open = this.s.openBucket;
+    const step = this.s.stepMs;
+    let bucket = Math.floor((timestampMs - this.s.phaseMs) / step);
+    let open = this.s.openBucket;
     if (open !== null && bucket < open) {
       this.s.droppedLate++;
       return { closed, accepted: false };
+    }
+    if (open === null || bucket - open > RE_PHASE_GAP_STEPS) {
+      // Centre the grid on this point. Past a long silence, close the open bucket on the old grid
+      // first and express it (and the gap) in new-grid indices: the new bucket starts ≥ 4.5 steps
+      // after the old one ends, so nothing overlaps.
+      const newPhase = mod(timestampMs - step / 2, step);
+      if (open !== null) {
+        closed.push(this.current(open));
+        const oldEnd = (open + 1) * step + this.s.phaseMs;
+        open = Math.ceil((oldEnd - newPhase) / step) - 1;
+        this.s.sums.fill(0);
+        this.s.counts.fill(0);
+      }
+      this.s.phaseMs = newPhase;
+      bucket = Math.floor((timestampMs - newPhase) / step);
+      if (open !== null) {
+        const gap = bucket - open - 1;
+        for (let b = bucket - Math.min(gap, this.s.maxGapSteps); b < bucket; b++) {
+          closed.push({ bucketStartMs: b * step + newPhase, values: new Array<null>(N_METRICS).fill(null) });
+        }
+        open = bucket;
+      }
     }
     if (open !== null && bucket > open) {
       closed.push(this.current(open));
       const gap = bucket - open - 1;
       for (let b = bucket - Math.min(gap, this.s.maxGapSteps); b < bucket; b++) {
-        closed.push({ bucketStartMs: b * this.s.stepMs, values: new Array<null>(N_METRICS).fill(null) });
+        closed.push({
+          bucketStartMs: b * step + this.s.phaseMs,
+          values: new Array<null>(N_METRICS).fill(null),
+        });
       }
       this.s.sums.fill(0);
       this.s.counts.fill(0);
     }
     this.s.openBucket = bucket;
+    this.s.lastPointMs = Math.max(this.s.lastPointMs ?? timestampMs, timestampMs);
     for (let i = 0; i < N_METRICS; i++) {
       const v = values[i];
       if (v === null || v === undefined) continue;
@@ -130,6 +173,11 @@ export class Resampler {
       const n = this.s.counts[i]!;
       values.push(n > 0 ? this.s.sums[i]! / n : null);
     }
-    return { bucketStartMs: bucket * this.s.stepMs, values };
+    return { bucketStartMs: bucket * this.s.stepMs + this.s.phaseMs, values };
   }
+}
+
+/** Non-negative remainder. */
+function mod(a: number, n: number): number {
+  return ((a % n) + n) % n;
 }

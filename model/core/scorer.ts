@@ -53,6 +53,8 @@ export interface MetricAnomalyDetector {
    * forecast error in per-host z units. Returns the anomaly score, fraction 0..1.
    */
   update(value: number | null, forecastError: number | null, timestampMs: number): number;
+  /** An independent copy (for evaluating the open step without committing it). */
+  clone(): MetricAnomalyDetector;
   toJSON(): unknown;
 }
 
@@ -79,7 +81,7 @@ export interface Contributor {
 /** What a host's prediction says (the API's response body for one host). */
 export interface Prediction {
   host: string;
-  /** End of the newest step the prediction covers, ISO-8601. */
+  /** Timestamp of the newest point the prediction includes, ISO-8601. */
   as_of: string;
   /** Calibrated probability (0..1) that a downtime starts within each horizon, keyed "5m", "15m", … */
   risk: Record<string, number>;
@@ -166,7 +168,6 @@ export class HostScorer {
   private readonly breach: Record<MetricName, number>;
   private readonly resampler: Resampler;
   private readonly features: FeatureBuilder;
-  private readonly anomalyFactory: AnomalyFactory;
   private readonly onStep: ((step: CommittedStep) => void) | undefined;
   private anomaly: MetricAnomalyDetector[];
   private state: RecurrentState;
@@ -183,7 +184,6 @@ export class HostScorer {
     this.host = host;
     this.meta = o.meta;
     this.model = o.model;
-    this.anomalyFactory = o.anomaly;
     this.onStep = o.onStep;
     this.policy = alertPolicy(o.meta);
     this.breach = breachLevels(o.meta);
@@ -268,12 +268,13 @@ export class HostScorer {
     const row = this.features.row(open.values, false);
     const out = await this.model.run(row, 1, this.state);
     const risk = this.calibrate(out.riskLogit, 0);
-    const alert = stepAlert(this.policy, this.alert, risk, open.bucketStartMs + this.stepMs);
+    const asOf = this.resampler.lastPointMs ?? open.bucketStartMs;
+    const alert = stepAlert(this.policy, this.alert, risk, asOf);
     const anomaly = this.peekAnomaly(open, row);
     const contributors = await this.contributors(open, row, risk, anomaly);
     return {
       host: this.host,
-      as_of: new Date(open.bucketStartMs + this.stepMs).toISOString(),
+      as_of: new Date(asOf).toISOString(),
       risk: Object.fromEntries(this.meta.horizons_minutes.map((m, h) => [`${m}m`, round(risk[h]!)])),
       level: alert.level,
       level_since: alert.sinceMs === null ? null : new Date(alert.sinceMs).toISOString(),
@@ -459,7 +460,7 @@ export class HostScorer {
 
   /** Anomaly as if the open step were committed, on copies of the detectors. */
   private peekAnomaly(open: ResampledStep, row: Float32Array): number[] {
-    const copies = METRICS.map((m, i) => this.anomalyFactory.restore(m, this.anomaly[i]!.toJSON()));
+    const copies = this.anomaly.map((d) => d.clone());
     return this.updateAnomaly(copies, open, row, this.lastForecast);
   }
 

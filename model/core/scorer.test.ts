@@ -1,0 +1,124 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadModel, type LoadedModel } from "../../scripts/lib/model-node.ts";
+import { parseFleetConfig, simulateHost } from "../../scripts/simulator/fleet.ts";
+import { HostScorer, type ScorerState } from "./scorer.ts";
+
+// Runs the committed artifact (model/artifacts) through onnxruntime-web, as the edge will.
+let model: LoadedModel;
+beforeAll(async () => {
+  model = await loadModel();
+});
+
+const fleet = parseFleetConfig({
+  seed: 4242,
+  hosts: 40,
+  days: 1,
+  failuresPerHostDay: 2,
+  families: ["memory_leak"],
+});
+const point = (t: number, cpu = 40, mem = 55, lat = 30, err = 0.002) => ({
+  timestamp: t,
+  cpu_usage: cpu,
+  memory_usage: mem,
+  network_latency: lat,
+  error_rate: err,
+});
+
+describe("HostScorer", () => {
+  it("answers the seed's single point with a complete prediction", async () => {
+    const s = HostScorer.create("web-1", model.options);
+    const { prediction } = await s.ingest([point(Date.UTC(2026, 0, 1), 75.5, 82.3, 120, 0.05)]);
+    expect(prediction).not.toBeNull();
+    const p = prediction!;
+    expect(Object.keys(p.risk)).toEqual(model.meta.horizons_minutes.map((m) => `${m}m`));
+    for (const r of Object.values(p.risk)) {
+      expect(r).toBeGreaterThanOrEqual(0);
+      expect(r).toBeLessThanOrEqual(1);
+    }
+    expect(["ok", "warning", "critical"]).toContain(p.level);
+    expect(Object.keys(p.anomaly).sort()).toEqual([
+      "cpu_usage",
+      "error_rate",
+      "memory_usage",
+      "network_latency",
+    ]);
+    expect(p.model_version).toBe(model.meta.version);
+    expect(p.as_of).toBe(new Date(Date.UTC(2026, 0, 1)).toISOString());
+  });
+
+  it("gives identical predictions after a save/restore mid-stream (what a DO eviction does)", async () => {
+    const sim = simulateHost(fleet, 3);
+    const a = HostScorer.create(sim.host, model.options);
+    const half = Math.floor(sim.points.length / 2);
+    for (let i = 0; i < half; i += 17) await a.ingest(sim.points.slice(i, Math.min(i + 17, half)));
+    const saved = JSON.parse(JSON.stringify(a.toJSON())) as ScorerState;
+    const b = HostScorer.restore(saved, model.options);
+    for (let i = half; i < half + 200; i += 10) {
+      const batch = sim.points.slice(i, i + 10);
+      const [pa, pb] = [await a.ingest(batch), await b.ingest(batch)];
+      expect(pb).toEqual(pa);
+    }
+  });
+
+  it("peeking the open step changes nothing: the same stream gives the same result however it is batched", async () => {
+    const sim = simulateHost(fleet, 5);
+    const pts = sim.points.slice(0, 300);
+    const one = HostScorer.create(sim.host, model.options);
+    for (const p of pts) await one.ingest([p]);
+    const many = HostScorer.create(sim.host, model.options);
+    for (let i = 0; i < pts.length; i += 50) await many.ingest(pts.slice(i, i + 50));
+    const [p1, p2] = [await one.predict(), await many.predict()];
+    expect(p2!.steps_seen).toBe(p1!.steps_seen);
+    for (const k of Object.keys(p1!.risk)) expect(p2!.risk[k]).toBeCloseTo(p1!.risk[k]!, 5);
+    expect(p2!.anomaly).toEqual(p1!.anomaly);
+  });
+
+  it("starts over when the saved state belongs to another model version", async () => {
+    const s = HostScorer.create("h", model.options);
+    await s.ingest([point(0), point(60_000), point(120_000)]);
+    const saved = { ...s.toJSON(), modelVersion: "some-older-model" };
+    const r = HostScorer.restore(saved, model.options);
+    expect(await r.predict()).toBeNull();
+  });
+
+  it("drops late points deterministically and counts them", async () => {
+    const s = HostScorer.create("h", model.options);
+    await s.ingest([point(5 * 60_000)]);
+    const r = await s.ingest([point(60_000)]);
+    expect(r.accepted).toBe(0);
+    expect(s.droppedLate).toBe(1);
+  });
+
+  it("raises a warning before most memory-leak downtimes and names memory as a driver", async () => {
+    let warned = 0;
+    let total = 0;
+    let memoryFirst = 0;
+    for (let h = 0; h < fleet.hosts && total < 10; h++) {
+      const sim = simulateHost(fleet, h);
+      const s = HostScorer.create(sim.host, model.options);
+      for (const d of sim.downtime) {
+        total++;
+        const before = sim.points.filter((p) => p.timestamp < d.startMs);
+        let sawWarning = false;
+        let top: string | undefined;
+        // Feed everything up to the downtime in 10-point batches, watching the last 45 minutes.
+        const start = before.findIndex((p) => p.timestamp >= d.startMs - 45 * 60_000);
+        for (let i = 0; i < before.length; i += 10) {
+          const r = await s.ingest(before.slice(i, i + 10));
+          if (i >= start && r.prediction && r.prediction.level !== "ok") {
+            sawWarning = true;
+            top ??= r.prediction.contributors[0]?.metric;
+          }
+        }
+        if (sawWarning) warned++;
+        if (top === "memory_usage") memoryFirst++;
+        await s.ingest(sim.points.filter((p) => p.timestamp >= d.endMs && p.timestamp < d.endMs + 60_000));
+        break; // one event per host keeps the test short
+      }
+    }
+    console.log(`memory leaks: ${warned}/${total} warned within 45 min, memory top driver in ${memoryFirst}`);
+    expect(total).toBe(10);
+    expect(warned / total).toBeGreaterThanOrEqual(0.6);
+    expect(memoryFirst / Math.max(1, warned)).toBeGreaterThanOrEqual(0.5);
+  });
+});
