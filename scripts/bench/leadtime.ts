@@ -310,19 +310,29 @@ function picture(
   maxLeadMs: number,
 ): string {
   const H = horizons.length;
-  const order = ["memory_leak", "cpu_saturation", "error_cascade", "network_degradation"];
-  let chosen: { run: HostRun; d: HostRun["downtime"][number]; onset: number } | null = null;
-  for (const family of order) {
-    for (const run of runs) {
-      const eps = episodesFromFlags(run.host, run.stepEndMs, alertFlags(run, policy, H));
-      for (const d of run.downtime.filter((x) => x.family === family)) {
-        const e = eps.find((x) => d.startMs >= x.onsetMs && d.startMs - x.onsetMs <= maxLeadMs);
-        if (e && (!chosen || chosen.d.family !== family)) chosen = { run, d, onset: e.onsetMs };
-      }
-      if (chosen?.d.family === family) break;
+  // A representative detected failure: the one whose lead is closest to the median lead of all detected
+  // failures with a precursor (memory leaks first, as the most familiar picture).
+  const detected: { run: HostRun; d: HostRun["downtime"][number]; onset: number }[] = [];
+  for (const run of runs) {
+    const eps = episodesFromFlags(run.host, run.stepEndMs, alertFlags(run, policy, H));
+    for (const d of run.downtime) {
+      const e = eps.find((x) => d.startMs >= x.onsetMs && d.startMs - x.onsetMs <= maxLeadMs);
+      if (e && d.family !== "sudden_crash") detected.push({ run, d, onset: e.onsetMs });
     }
-    if (chosen) break;
   }
+  const leads = detected.map((x) => x.d.startMs - x.onset).sort((a, b) => a - b);
+  const median = leads[Math.floor(leads.length / 2)] ?? 0;
+  const pool = detected.some((x) => x.d.family === "memory_leak")
+    ? detected.filter((x) => x.d.family === "memory_leak")
+    : detected;
+  const chosen = pool.reduce<(typeof detected)[number] | null>(
+    (best, x) =>
+      best === null ||
+      Math.abs(x.d.startMs - x.onset - median) < Math.abs(best.d.startMs - best.onset - median)
+        ? x
+        : best,
+    null,
+  );
   if (!chosen)
     return renderHostSvg({
       title: "no detected failure to show",
