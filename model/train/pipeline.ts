@@ -252,7 +252,7 @@ async function main(): Promise<void> {
   const artifacts = resolve(args.artifacts ?? DEFAULTS.artifacts);
   const name = args.name ?? DEFAULTS.name;
   const python = args.python ?? DEFAULTS.python;
-  const command = ["npm run train --", ...process.argv.slice(2)].join(" ");
+  const command = argv.length > 0 ? ["npm run train --", ...argv].join(" ") : "npm run train";
 
   const datasetOnly = args["dataset-only"] === true;
   if (!args["tune-only"]) {
