@@ -224,8 +224,8 @@ export class HostScorer {
 
   /**
    * Restores a scorer from `toJSON()` output. A state written by another model version starts over
-   * (its recurrent state means nothing to a different network) — the caller can tell from
-   * `restoredFresh`.
+   * (its recurrent state means nothing to a different network); `predict()` then returns null until
+   * the host sends again.
    */
   static restore(saved: ScorerState, o: ScorerOptions): HostScorer {
     if (saved.version !== 1 || saved.modelVersion !== o.meta.version) return new HostScorer(saved.host, o);
@@ -244,7 +244,8 @@ export class HostScorer {
 
   /**
    * Ingests a host's points (any order; they are sorted by timestamp here) and returns the prediction
-   * as of the newest point. Closed steps are committed in one model call; the open step is peeked.
+   * as of the newest point. Closed steps are committed together (one model call, split only where a
+   * replay snapshot is due); the open step is peeked.
    */
   async ingest(
     points: readonly RawPoint[],
