@@ -98,7 +98,7 @@ export function modelBlock(): string {
     `| --- | --- | --- | --- |`,
     ...rel,
     ``,
-    `Alert thresholds (${t.source}): warning when p(${t.warning.horizon_minutes}m) ≥ ${t.warning.enter} for ${t.warning.enter_steps} step(s), cleared below ${t.warning.exit}; critical when p(${t.critical.horizon_minutes}m) ≥ ${t.critical.enter}.${t.tuning ? ` On the tuning fleet: precision ${f(t.tuning.precision)}, recall ${f(t.tuning.recall)}, median lead ${f(t.tuning.median_lead_minutes, 1)} min, ${f(t.tuning.false_alarms_per_host_day, 3)} false alarms per host-day.` : ""}`,
+    `Alert thresholds (${t.source}): warning when p(${t.warning.horizon_minutes}m) ≥ ${t.warning.enter} for ${t.warning.enter_steps} step(s), cleared below ${t.warning.exit}; critical when p(${t.critical.horizon_minutes}m) ≥ ${t.critical.enter}.${t.tuning ? ` On the tuning fleet: precision ${f(t.tuning.precision, 3)}, recall ${f(t.tuning.recall, 3)}, median lead ${f(t.tuning.median_lead_minutes, 1)} min, ${f(t.tuning.false_alarms_per_host_day, 3)} false alarms per host-day.` : ""}`,
   ].join("\n");
 }
 
