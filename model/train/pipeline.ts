@@ -44,6 +44,9 @@ const DEFAULTS = {
   python: process.env.PYTHON ?? "/usr/bin/python3",
 };
 
+/** Fleet-wide traffic peaks per day on train/val hosts (the simulator's natural rate is 0.6). */
+const TRAIN_TRAFFIC_PEAKS_PER_DAY = 3;
+
 /**
  * The tuning fleet: its own seed (neither training's nor the benchmark's), natural failure rate. A
  * precision target a little above the 0.9 goal leaves room for fleet-to-fleet variation.
@@ -51,7 +54,7 @@ const DEFAULTS = {
 const TUNING = (seed: number) => ({
   seed: seed + 1000,
   hosts: 100,
-  days: 7,
+  days: 14,
   targetPrecision: 0.93,
   maxLeadMinutes: 120,
 });
@@ -104,12 +107,16 @@ export function writeDataset(o: DatasetOptions, log: (msg: string) => void = con
     return steps;
   });
   const fleet = parseFleetConfig({ seed: o.seed, hosts: o.hosts, days: o.days, stepSeconds: o.stepSeconds });
-  // Train/val hosts see failures more often than real fleets (more positive examples per CPU-minute);
-  // calibration/test hosts keep the natural rate, so Platt scaling maps scores back to real-world odds.
+  // Train/val hosts see failures more often than real fleets (more positive examples per CPU-minute)
+  // and more fleet-wide traffic peaks (hard negatives: with the natural rate a 7-day fleet has only ~4
+  // distinct peaks, and a model that learned those few mistakes the next fleet's peaks for CPU
+  // saturation). Calibration/test hosts keep the natural rates, so Platt scaling maps scores back to
+  // real-world odds.
   const enriched = parseFleetConfig({
     ...fleet,
     durationMs: fleet.durationMs,
     failuresPerHostDay: o.trainFailuresPerHostDay,
+    trafficPeaksPerDay: TRAIN_TRAFFIC_PEAKS_PER_DAY,
   });
   const files = { features: "features.f32", risk_labels: "risk.f32", forecast_targets: "forecast.f32" };
   const fds = {
@@ -165,15 +172,17 @@ export function writeDataset(o: DatasetOptions, log: (msg: string) => void = con
         source: "scripts/simulator (simulated fleet)",
         simulator: fleet,
         train_val_failures_per_host_day: o.trainFailuresPerHostDay,
+        train_val_traffic_peaks_per_day: TRAIN_TRAFFIC_PEAKS_PER_DAY,
         rows: counts.rows,
         downtime_events: counts.downtime,
         downtime_by_family: families,
         positive_rows_per_horizon: counts.positives,
         splits:
-          "host index mod 10: 0-6 train, 7 val, 8 calibration, 9 test; train/val at the enriched failure rate, calibration/test at the natural one",
+          "host index mod 10: 0-6 train, 7 val, 8 calibration, 9 test; train/val at enriched failure and traffic-peak rates, calibration/test at the natural ones",
       },
       scaler_policy: SCALER_POLICY,
-      resampling: "bucket = floor(timestamp / step); mean per metric; gaps → masked steps (≤ 120)",
+      resampling:
+        "step-wide buckets centred on the sender's rhythm (re-centred after ≥ 5 silent steps); mean per metric; gaps → masked steps (≤ 120)",
       n_features: N_FEATURES,
     },
   };
