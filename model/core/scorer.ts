@@ -115,7 +115,6 @@ export interface ScorerState {
   alert: AlertState;
   /** Forecast (z units) made at the last committed step for the next one; null = none. */
   lastForecast: (number | null)[];
-  lastAnomaly: number[];
   stepsSeen: number;
   /** Recent committed feature rows and LSTM states at some of their boundaries, for attributions. */
   replay: { firstStep: number; rows: number[][]; snapshots: { step: number; h: number[]; c: number[] }[] };
@@ -173,7 +172,6 @@ export class HostScorer {
   private state: RecurrentState;
   private alert: AlertState;
   private lastForecast: (number | null)[];
-  private lastAnomaly: number[];
   private stepsSeen: number;
   private replayRows: Float32Array[];
   private replayFirstStep: number;
@@ -195,7 +193,6 @@ export class HostScorer {
       this.state = { h: Float32Array.from(saved.lstm.h), c: Float32Array.from(saved.lstm.c) };
       this.alert = { ...saved.alert };
       this.lastForecast = [...saved.lastForecast];
-      this.lastAnomaly = [...saved.lastAnomaly];
       this.stepsSeen = saved.stepsSeen;
       this.replayFirstStep = saved.replay.firstStep;
       this.replayRows = saved.replay.rows.map((r) => Float32Array.from(r));
@@ -210,7 +207,6 @@ export class HostScorer {
       this.state = o.model.zeroState();
       this.alert = initialAlertState();
       this.lastForecast = new Array<null>(N_METRICS).fill(null);
-      this.lastAnomaly = new Array<number>(N_METRICS).fill(0);
       this.stepsSeen = 0;
       this.replayFirstStep = 0;
       this.replayRows = [];
@@ -356,7 +352,6 @@ export class HostScorer {
       anomaly: this.anomaly.map((d) => d.toJSON()),
       alert: { ...this.alert },
       lastForecast: [...this.lastForecast],
-      lastAnomaly: [...this.lastAnomaly],
       stepsSeen: this.stepsSeen,
       replay: {
         firstStep: this.replayFirstStep,
@@ -390,7 +385,7 @@ export class HostScorer {
     for (let t = 0; t < k; t++) {
       const step = steps[t]!;
       const row = x.subarray(t * N_FEATURES, (t + 1) * N_FEATURES);
-      this.lastAnomaly = this.updateAnomaly(this.anomaly, step, row, this.lastForecast);
+      const anomaly = this.updateAnomaly(this.anomaly, step, row, this.lastForecast);
       for (let i = 0; i < N_METRICS; i++) this.lastForecast[i] = out.forecast[t * N_METRICS + i]!;
       const risk = this.calibrate(out.riskLogit, t * H);
       this.alert = stepAlert(this.policy, this.alert, risk, step.bucketStartMs + this.stepMs);
@@ -400,7 +395,7 @@ export class HostScorer {
         values: step.values,
         risk,
         level: this.alert.level,
-        anomaly: this.lastAnomaly,
+        anomaly,
       });
     }
     this.state = out.state;
