@@ -16,6 +16,9 @@ export interface LevelRule {
   exitSteps: number;
 }
 
+/** Default exit threshold as a fraction of the enter threshold (the hysteresis gap). */
+export const EXIT_RATIO = 0.6;
+
 export interface AlertPolicy {
   warning: LevelRule;
   critical: LevelRule;

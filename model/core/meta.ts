@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AlertPolicy } from "./alert.ts";
+import { EXIT_RATIO, type AlertPolicy } from "./alert.ts";
 import { FEATURE_NAMES } from "./features.ts";
 import { METRICS, METRIC_SPECS, type MetricName } from "./metrics.ts";
 
@@ -88,7 +88,7 @@ export function alertPolicy(m: ModelMeta): AlertPolicy {
     return {
       horizonIndex: m.horizons_minutes.indexOf(t.horizon_minutes),
       enter,
-      exit: t.exit ?? enter * 0.6,
+      exit: t.exit ?? enter * EXIT_RATIO,
       enterSteps: t.enter_steps,
       exitSteps: t.exit_steps,
     };

@@ -7,7 +7,7 @@
  * whose event-level precision on that fleet is at least `targetPrecision`; ties go to longer median
  * lead. The critical rule is fixed: the shortest horizon's calibrated probability ≥ 0.5.
  */
-import type { AlertPolicy } from "../core/alert.ts";
+import { EXIT_RATIO, type AlertPolicy } from "../core/alert.ts";
 import { alertPolicy, type ModelMeta } from "../core/meta.ts";
 import { episodesFromFlags, evaluateEpisodes, type EventReport } from "../eval/leadtime.ts";
 import { alertFlags, scoreHost, type HostRun } from "../../scripts/bench/fleet-eval.ts";
@@ -54,7 +54,7 @@ export async function tuneThresholds(
         warning: {
           horizonIndex: longest,
           enter,
-          exit: enter * 0.6,
+          exit: enter * EXIT_RATIO,
           enterSteps,
           exitSteps: base.warning.exitSteps,
         },

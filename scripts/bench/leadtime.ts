@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import type { AlertPolicy } from "../../model/core/alert.ts";
+import { EXIT_RATIO, type AlertPolicy } from "../../model/core/alert.ts";
 import { alertPolicy } from "../../model/core/meta.ts";
 import { METRICS, METRIC_SPECS, N_METRICS } from "../../model/core/metrics.ts";
 import {
@@ -121,9 +121,9 @@ async function main(): Promise<void> {
   };
   const { enterSteps, exitSteps } = shipped.warning;
 
-  // Our model: the shipped policy, and a sweep of the warning threshold (exit = 0.6 × enter).
+  // Our model: the shipped policy, and a sweep of the warning threshold (exit = EXIT_RATIO × enter).
   const withWarning = (enter: number): AlertPolicy => ({
-    warning: { ...shipped.warning, enter, exit: enter * 0.6 },
+    warning: { ...shipped.warning, enter, exit: enter * EXIT_RATIO },
     critical: { ...shipped.critical, enter: Math.max(shipped.critical.enter, enter) },
   });
   const ours: MethodPoint = {
