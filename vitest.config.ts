@@ -1,10 +1,47 @@
+import { createHash } from "node:crypto";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { TEST_KEYS, TEST_TENANTS } from "./worker/testing/keys.ts";
+
+/** `API_KEYS` for the workerd tests: hashes of the test-only keys. */
+const API_KEYS = JSON.stringify(
+  (Object.keys(TEST_KEYS) as (keyof typeof TEST_KEYS)[]).map((k) => ({
+    ...TEST_TENANTS[k],
+    sha256: createHash("sha256").update(TEST_KEYS[k]).digest("hex"),
+  })),
+);
+
+/** Tests named `*.workerd.test.ts` run inside workerd; every other test runs in Node. */
+const WORKERD_TESTS = ["worker/**/*.workerd.test.ts", "durable-objects/**/*.workerd.test.ts"];
 
 export default defineConfig({
   test: {
-    include: ["model/**/*.test.ts", "scripts/**/*.test.ts"],
-    // Training/export tests call PyTorch; give them room on a 2-core box.
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    projects: [
+      {
+        test: {
+          name: "node",
+          include: ["model/**/*.test.ts", "scripts/**/*.test.ts", "worker/**/*.test.ts", "durable-objects/**/*.test.ts"],
+          exclude: [...WORKERD_TESTS, "**/node_modules/**", "**/*.sink.workerd.test.ts"],
+          // Training/export tests call PyTorch; give them room on a 2-core box.
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { API_KEYS } },
+          }),
+        ],
+        test: {
+          name: "workerd",
+          include: WORKERD_TESTS,
+          exclude: ["**/*.sink.workerd.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
   },
 });

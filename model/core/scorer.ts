@@ -135,6 +135,15 @@ export interface ScorerOptions {
   onStep?: (step: CommittedStep) => void;
 }
 
+export interface IngestResult {
+  /** Prediction as of the newest point (null only when no point was ever accepted). */
+  prediction: Prediction | null;
+  accepted: number;
+  /** Per input point (input order): false when it arrived after its step had closed (dropped). */
+  acceptedMask: boolean[];
+  committedSteps: number;
+}
+
 /** One committed step as the scorer saw it. */
 export interface CommittedStep {
   bucketStartMs: number;
@@ -239,23 +248,26 @@ export class HostScorer {
   }
 
   /**
-   * Ingests a host's points (any order; they are sorted by timestamp here) and returns the prediction
+   * Ingests a host's points (any order; they are stably sorted by timestamp here) and returns the prediction
    * as of the newest point. Closed steps are committed together (one model call, split only where a
    * replay snapshot is due); the open step is peeked.
    */
-  async ingest(
-    points: readonly RawPoint[],
-  ): Promise<{ prediction: Prediction | null; accepted: number; committedSteps: number }> {
-    const sorted = [...points].sort((a, b) => a.timestamp - b.timestamp);
+  async ingest(points: readonly RawPoint[]): Promise<IngestResult> {
+    const order = points.map((_, i) => i).sort((a, b) => points[a]!.timestamp - points[b]!.timestamp || a - b);
     const closed: ResampledStep[] = [];
+    const acceptedMask = new Array<boolean>(points.length).fill(false);
     let accepted = 0;
-    for (const p of sorted) {
+    for (const i of order) {
+      const p = points[i]!;
       const r = this.resampler.push(p.timestamp, pointVector(p));
-      if (r.accepted) accepted++;
+      if (r.accepted) {
+        accepted++;
+        acceptedMask[i] = true;
+      }
       for (const s of r.closed) closed.push(s);
     }
     if (closed.length > 0) await this.commit(closed);
-    return { prediction: await this.predict(), accepted, committedSteps: closed.length };
+    return { prediction: await this.predict(), accepted, acceptedMask, committedSteps: closed.length };
   }
 
   /** Prediction as of the newest point (peeking the open step) without ingesting anything. */

@@ -1,0 +1,101 @@
+/**
+ * HostIndex — one shard of a tenant's host ranking behind `GET /hosts`. A tenant's hosts are spread
+ * over N shards by a hash of the host name, so no single object sees all traffic: a HostMonitor's
+ * prediction reaches its shard only when the level changes, the warning risk moves by ≥ 0.01, or the
+ * entry is a minute old; a listing reads every shard in parallel and merges their top entries.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
+import type { Env } from "../worker/env.ts";
+import type { IndexEntry } from "./host-monitor.ts";
+import { HostName } from "./protocol.ts";
+
+const LEVELS = ["ok", "warning", "critical"] as const;
+
+export const IndexEntrySchema = z.object({
+  host: HostName,
+  level: z.enum(LEVELS),
+  risk: z.number().min(0).max(1),
+  risks: z.record(z.string(), z.number()),
+  downtime_within_minutes: z.number().nullable(),
+  time_to_breach_s: z.number().nullable(),
+  as_of: z.string(),
+});
+
+export const ListRequest = z.object({
+  limit: z.number().int().min(1).max(1000),
+  minLevel: z.enum(LEVELS),
+});
+export type ListRequest = z.infer<typeof ListRequest>;
+
+export interface ListedHost extends IndexEntry {
+  updated_at: string;
+}
+
+export class HostIndex extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS hosts (host TEXT PRIMARY KEY, severity INTEGER NOT NULL, risk REAL NOT NULL,
+        body TEXT NOT NULL, updated_ms INTEGER NOT NULL)`,
+    );
+    ctx.storage.sql.exec(`CREATE INDEX IF NOT EXISTS hosts_rank ON hosts (severity DESC, risk DESC)`);
+  }
+
+  async upsert(input: unknown): Promise<void> {
+    const entries = z.array(IndexEntrySchema).max(1000).parse(input);
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      for (const e of entries) {
+        this.ctx.storage.sql.exec(
+          `INSERT INTO hosts (host, severity, risk, body, updated_ms) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (host) DO UPDATE SET severity = excluded.severity, risk = excluded.risk,
+             body = excluded.body, updated_ms = excluded.updated_ms
+           WHERE excluded.body IS NOT hosts.body`,
+          e.host,
+          LEVELS.indexOf(e.level),
+          e.risk,
+          JSON.stringify(e),
+          now,
+        );
+      }
+    });
+  }
+
+  /** This shard's hosts at or above `minLevel`, most severe and riskiest first. */
+  async list(input: unknown): Promise<{ hosts: ListedHost[]; total: number }> {
+    const q = ListRequest.parse(input);
+    const sev = LEVELS.indexOf(q.minLevel);
+    const rows = this.ctx.storage.sql
+      .exec<{ body: string; updated_ms: number }>(
+        `SELECT body, updated_ms FROM hosts WHERE severity >= ? ORDER BY severity DESC, risk DESC, host LIMIT ?`,
+        sev,
+        q.limit,
+      )
+      .toArray();
+    const total = this.ctx.storage.sql
+      .exec<{ n: number }>(`SELECT count(*) AS n FROM hosts WHERE severity >= ?`, sev)
+      .one().n;
+    return {
+      hosts: rows.map((r) => ({
+        ...IndexEntrySchema.parse(JSON.parse(r.body)),
+        updated_at: new Date(r.updated_ms).toISOString(),
+      })),
+      total,
+    };
+  }
+}
+
+/** FNV-1a 32-bit: a stable, cheap shard choice for a host name. */
+export function shardOf(host: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < host.length; i++) {
+    h ^= host.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % shards;
+}
+
+export function indexObjectName(tenant: string, shard: number): string {
+  return `${tenant}#index/${shard}`;
+}

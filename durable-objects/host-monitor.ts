@@ -1,0 +1,376 @@
+/**
+ * HostMonitor — one Durable Object per (tenant, host). Keeps the host's scorer (resampler, normaliser,
+ * LSTM state, anomaly detectors, alert hysteresis) in SQLite-backed storage, scores every batch of
+ * points in one model call, and writes accepted points, the prediction and alert transitions to its
+ * outbox in the same transaction as the state that produced them. A sink, when configured, drains the
+ * outbox from alarms with backoff (at-least-once, stable event ids).
+ */
+import { DurableObject } from "cloudflare:workers";
+import { HostScorer, type Prediction } from "../model/core/scorer.ts";
+import type { Env } from "../worker/env.ts";
+import { HostMeta, HostStore, SCHEMA_VERSION, type EventRow } from "./host-store.ts";
+import { edgeModel, type EdgeModel } from "./model.ts";
+import { HistoryRequest, IngestRequest, type StoredPoint } from "./protocol.ts";
+import { nextRetryDelayMs } from "./sink/backoff.ts";
+import { sinkFromEnv } from "./sinks.ts";
+import type { EventSink, OutboxEvent, Topic } from "./sink/types.ts";
+
+/** How the Worker should refresh the host index (GET /hosts), or null when nothing changed enough. */
+export interface IndexEntry {
+  host: string;
+  level: Prediction["level"];
+  /** Warning-horizon risk, fraction 0..1. */
+  risk: number;
+  risks: Record<string, number>;
+  downtime_within_minutes: number | null;
+  /** Smallest time-to-breach over metrics, seconds (null when none). */
+  time_to_breach_s: number | null;
+  as_of: string;
+}
+
+export interface IngestResponse {
+  host: string;
+  /** Points accepted (stored, forwarded and scored). */
+  accepted: number;
+  /** Points whose timestamp equals one already accepted for this host: ignored (first one wins). */
+  duplicates: number;
+  /** Points older than the host's open step: dropped (the step they belong to is already scored). */
+  dropped_late: number;
+  prediction: Prediction | null;
+  index: IndexEntry | null;
+}
+
+export interface HistoryResponse {
+  host: string;
+  from: string;
+  to: string;
+  points: (StoredPoint & { time: string })[];
+  predictions: Prediction[];
+  alerts: AlertEvent[];
+  /** True when a list hit `limit` (ask again from the last timestamp). */
+  truncated: boolean;
+}
+
+export interface AlertEvent {
+  host: string;
+  from: Prediction["level"];
+  to: Prediction["level"];
+  at: string;
+  risk: Record<string, number>;
+}
+
+export interface SinkStatus {
+  kind: EventSink["kind"] | "misconfigured";
+  pending: number;
+  attempts: number;
+  last_error: string | null;
+  dropped_undelivered: number;
+}
+
+/** Events per sink call, and calls per alarm run. */
+const FLUSH_BATCH = 500;
+const FLUSH_BATCHES_PER_ALARM = 20;
+/** Most events a host keeps (history + undelivered outbox). */
+const MAX_EVENTS = 200_000;
+/** Retention runs at most this often, ms. */
+const RETENTION_EVERY_MS = 3_600_000;
+/** The index is refreshed when the warning risk moves this much, the level changes, or this old. */
+const INDEX_RISK_DELTA = 0.01;
+const INDEX_MAX_AGE_MS = 60_000;
+
+export class HostMonitor extends DurableObject<Env> {
+  private readonly store: HostStore;
+  private readonly sink: EventSink | { kind: "misconfigured"; error: string };
+  private readonly retentionMs: number;
+  private scorer: HostScorer | undefined;
+  private meta: HostMeta | undefined;
+  /** Serialises ingests: the scorer is mutated across awaits (model calls). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new HostStore(ctx.storage.sql);
+    let sink: HostMonitor["sink"];
+    try {
+      sink = sinkFromEnv(env);
+    } catch (e) {
+      sink = { kind: "misconfigured", error: e instanceof Error ? e.message : String(e) };
+    }
+    this.sink = sink;
+    const hours = Number(env.RETENTION_HOURS ?? "168");
+    this.retentionMs = (Number.isFinite(hours) && hours > 0 ? hours : 168) * 3_600_000;
+  }
+
+  /**
+   * Loads the model (once per isolate) and this host's state (once per object instance) inside
+   * `blockConcurrencyWhile`, so no request sees a half-initialised object. A failure leaves nothing
+   * cached: the next request tries again.
+   */
+  private async ready(tenant?: string, host?: string): Promise<{ model: EdgeModel; scorer: HostScorer | undefined }> {
+    if (edgeModel.ready && this.meta !== undefined) return { model: await edgeModel.get(), scorer: this.scorer };
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const model = await edgeModel.get();
+      if (this.meta === undefined) {
+        const meta = this.store.getMeta();
+        if (meta) {
+          this.meta = meta;
+          const saved = this.store.getRaw("scorer");
+          this.scorer = saved === null ? undefined : HostScorer.restore(JSON.parse(saved), model.options);
+        } else if (tenant !== undefined && host !== undefined) {
+          this.meta = {
+            schema: SCHEMA_VERSION,
+            tenant,
+            host,
+            incarnation: crypto.randomUUID(),
+            nextSeq: 1,
+            deliveredSeq: 0,
+            sinkAttempts: 0,
+            sinkLastError: null,
+            droppedUndelivered: 0,
+            indexed: null,
+          };
+        }
+      }
+      return { model, scorer: this.scorer };
+    });
+  }
+
+  /** Scores and stores a host's points (already validated by the Worker; checked again here). */
+  async ingest(input: unknown): Promise<IngestResponse> {
+    const req = IngestRequest.parse(input);
+    const run = this.queue.then(() => this.ingestNow(req));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async ingestNow(req: IngestRequest): Promise<IngestResponse> {
+    const { model } = await this.ready(req.tenant, req.host);
+    const meta = this.meta;
+    if (meta === undefined) throw new Error("host state missing after initialisation");
+    if (meta.tenant !== req.tenant || meta.host !== req.host) {
+      throw new Error(`object belongs to ${meta.tenant}/${meta.host}, not ${req.tenant}/${req.host}`);
+    }
+    const scorer = this.scorer ?? HostScorer.create(req.host, model.options);
+
+    // Duplicates: same timestamp as a point already accepted (stored) or earlier in this request.
+    const seen = new Set<number>();
+    const lastMs = this.store.getRaw("last_point_ms");
+    const newest = lastMs === null ? -Infinity : Number(lastMs);
+    const fresh: StoredPoint[] = [];
+    let duplicates = 0;
+    for (const p of req.points) {
+      if (seen.has(p.timestamp) || (p.timestamp <= newest && this.store.hasPointAt(p.timestamp))) {
+        duplicates++;
+        continue;
+      }
+      seen.add(p.timestamp);
+      fresh.push(p);
+    }
+
+    const levelBefore = scorer.level;
+    let result;
+    try {
+      result = fresh.length > 0 ? await scorer.ingest(fresh) : { prediction: await scorer.predict(), accepted: 0, acceptedMask: [], committedSteps: 0 };
+    } catch (e) {
+      this.scorer = undefined; // in-memory state may be half-advanced: reload from storage next time
+      this.meta = undefined;
+      throw e;
+    }
+    const nowMs = Date.now();
+    const key = `${req.tenant}/${req.host}`;
+    const accepted = fresh.filter((_, i) => result.acceptedMask[i]).sort((a, b) => a.timestamp - b.timestamp);
+    const prediction = result.prediction;
+    const levelAfter = scorer.level;
+
+    const next: HostMeta = { ...meta };
+    try {
+      this.ctx.storage.transactionSync(() => {
+        let seq = next.nextSeq;
+        for (const p of accepted) {
+          this.store.append(seq++, "metrics", p.timestamp, { host: req.host, ...p });
+        }
+        if (prediction && accepted.length > 0) {
+          this.store.append(seq++, "predictions", Date.parse(prediction.as_of), prediction);
+        }
+        if (levelAfter !== levelBefore && prediction) {
+          const alert: AlertEvent = {
+            host: req.host,
+            from: levelBefore,
+            to: levelAfter,
+            at: prediction.as_of,
+            risk: prediction.risk,
+          };
+          this.store.append(seq++, "alerts", Date.parse(prediction.as_of), alert);
+        }
+        next.nextSeq = seq;
+        if (accepted.length > 0) {
+          this.store.put("scorer", scorer.toJSON());
+          this.store.put("last_point_ms", Math.max(newest, accepted[accepted.length - 1]!.timestamp));
+          if (prediction) this.store.put("prediction", prediction);
+        }
+        next.indexed = prediction && this.indexDue(next, prediction, nowMs) ? this.indexMark(prediction, nowMs) : next.indexed;
+        this.store.put("meta", next);
+      });
+    } catch (e) {
+      this.scorer = undefined;
+      this.meta = undefined;
+      throw e;
+    }
+    this.scorer = scorer;
+    const indexChanged = next.indexed !== meta.indexed;
+    this.meta = next;
+    await this.scheduleAlarm(nowMs);
+    return {
+      host: req.host,
+      accepted: accepted.length,
+      duplicates,
+      dropped_late: fresh.length - accepted.length,
+      prediction,
+      index: indexChanged && prediction ? indexEntry(prediction, model) : null,
+    };
+  }
+
+  private indexDue(m: HostMeta, p: Prediction, nowMs: number): boolean {
+    const risk = warningRisk(p);
+    const last = m.indexed;
+    return (
+      last === null ||
+      last.level !== p.level ||
+      Math.abs(last.risk - risk) >= INDEX_RISK_DELTA ||
+      nowMs - last.atMs >= INDEX_MAX_AGE_MS
+    );
+  }
+
+  private indexMark(p: Prediction, nowMs: number): HostMeta["indexed"] {
+    return { risk: warningRisk(p), level: p.level, atMs: nowMs };
+  }
+
+  /** The last stored prediction (null: this host never sent an accepted point). */
+  async prediction(): Promise<Prediction | null> {
+    const raw = this.store.getRaw("prediction");
+    return raw === null ? null : (JSON.parse(raw) as Prediction);
+  }
+
+  async history(input: unknown): Promise<HistoryResponse | null> {
+    const q = HistoryRequest.parse(input);
+    const m = this.store.getMeta();
+    if (m === null) return null;
+    const rows = (topic: Topic): EventRow[] => this.store.range(topic, q.fromMs, q.toMs, q.limit);
+    const pts = rows("metrics");
+    const preds = rows("predictions");
+    const alerts = rows("alerts");
+    return {
+      host: m.host,
+      from: new Date(q.fromMs).toISOString(),
+      to: new Date(q.toMs).toISOString(),
+      points: pts.map((r) => {
+        const { host: _host, ...p } = JSON.parse(r.body) as StoredPoint & { host: string };
+        return { time: new Date(p.timestamp).toISOString(), ...p };
+      }),
+      predictions: preds.map((r) => JSON.parse(r.body) as Prediction),
+      alerts: alerts.map((r) => JSON.parse(r.body) as AlertEvent),
+      truncated: [pts, preds, alerts].some((l) => l.length >= q.limit),
+    };
+  }
+
+  /** Outbox state (GET /health of a host, tests, benchmarks). */
+  async sinkStatus(): Promise<SinkStatus> {
+    const m = this.store.getMeta();
+    return {
+      kind: this.sink.kind,
+      pending: this.sink.kind === "upstash" && m ? this.store.countAfter(m.deliveredSeq) : 0,
+      attempts: m?.sinkAttempts ?? 0,
+      last_error: this.sink.kind === "misconfigured" ? this.sink.error : (m?.sinkLastError ?? null),
+      dropped_undelivered: m?.droppedUndelivered ?? 0,
+    };
+  }
+
+  /** Ensures an alarm is pending: soon when there is something to flush, else for retention. */
+  private async scheduleAlarm(nowMs: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    const m = this.meta;
+    const wantFlush = this.sink.kind === "upstash" && m !== undefined && m.sinkAttempts === 0;
+    const at = wantFlush ? nowMs : nowMs + RETENTION_EVERY_MS;
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  override async alarm(): Promise<void> {
+    const m = this.store.getMeta();
+    if (m === null) return;
+    const nowMs = Date.now();
+    let meta = m;
+    if (this.sink.kind === "upstash") meta = await this.flush(meta);
+    // Retention: embedded mode keeps events only as history, so everything counts as "delivered".
+    const delivered = this.sink.kind === "upstash" ? meta.deliveredSeq : meta.nextSeq;
+    const t = this.store.trim(nowMs - this.retentionMs, delivered, MAX_EVENTS);
+    if (t.droppedUndelivered > 0 || meta !== m) {
+      meta = { ...meta, droppedUndelivered: meta.droppedUndelivered + t.droppedUndelivered };
+      this.store.put("meta", meta);
+    }
+    this.meta = this.meta === undefined ? undefined : meta;
+    if (this.sink.kind === "upstash" && meta.sinkAttempts > 0) {
+      await this.ctx.storage.setAlarm(nowMs + nextRetryDelayMs(meta.sinkAttempts));
+    } else if (this.sink.kind === "upstash" && this.store.countAfter(meta.deliveredSeq) > 0) {
+      await this.ctx.storage.setAlarm(nowMs);
+    } else {
+      await this.ctx.storage.setAlarm(nowMs + RETENTION_EVERY_MS);
+    }
+  }
+
+  /** Delivers pending events in seq order; advances the watermark after each acknowledged batch. */
+  private async flush(m: HostMeta): Promise<HostMeta> {
+    if (this.sink.kind !== "upstash") return m;
+    let meta = m;
+    for (let i = 0; i < FLUSH_BATCHES_PER_ALARM; i++) {
+      const rows = this.store.pending(meta.deliveredSeq, FLUSH_BATCH);
+      if (rows.length === 0) break;
+      const events = rows.map((r) => toOutboxEvent(meta, r));
+      try {
+        await this.sink.deliver(events);
+        meta = { ...meta, deliveredSeq: rows[rows.length - 1]!.seq, sinkAttempts: 0, sinkLastError: null };
+        this.store.put("meta", meta);
+      } catch (e) {
+        const delivered = typeof (e as { delivered?: unknown }).delivered === "number" ? (e as { delivered: number }).delivered : 0;
+        const upTo = delivered > 0 ? rows[Math.min(delivered, rows.length) - 1]!.seq : meta.deliveredSeq;
+        meta = {
+          ...meta,
+          deliveredSeq: upTo,
+          sinkAttempts: meta.sinkAttempts + 1,
+          sinkLastError: e instanceof Error ? e.message : String(e),
+        };
+        this.store.put("meta", meta);
+        break;
+      }
+    }
+    return meta;
+  }
+}
+
+function toOutboxEvent(m: HostMeta, r: EventRow): OutboxEvent {
+  return {
+    id: `${m.incarnation}:${r.seq}`,
+    topic: r.topic,
+    key: `${m.tenant}/${m.host}`,
+    timestampMs: r.ts,
+    payload: JSON.parse(r.body) as unknown,
+  };
+}
+
+function warningRisk(p: Prediction): number {
+  const values = Object.values(p.risk);
+  return values[values.length - 1] ?? 0;
+}
+
+function indexEntry(p: Prediction, model: EdgeModel): IndexEntry {
+  const ttb = Object.values(p.time_to_breach);
+  const wh = `${model.meta.horizons_minutes[model.meta.horizons_minutes.length - 1]}m`;
+  return {
+    host: p.host,
+    level: p.level,
+    risk: p.risk[wh] ?? warningRisk(p),
+    risks: p.risk,
+    downtime_within_minutes: p.downtime_within_minutes,
+    time_to_breach_s: ttb.length > 0 ? Math.min(...ttb) : null,
+    as_of: p.as_of,
+  };
+}

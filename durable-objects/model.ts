@@ -1,0 +1,70 @@
+/**
+ * The scoring model inside workerd: one onnxruntime-web session per isolate, created lazily on first
+ * use and shared by every Durable Object (and the Worker's stateless `/predict`) in that isolate.
+ * A failed load is forgotten, so the next caller retries from scratch instead of inheriting a
+ * rejected promise forever.
+ */
+import onnxBytes from "../model/artifacts/downtime-lstm.onnx";
+import metaJson from "../model/artifacts/downtime-lstm.json";
+import { anomalyFactory } from "../model/core/anomaly/index.ts";
+import { LstmModel } from "../model/core/lstm.ts";
+import { parseModelMeta, type ModelMeta } from "../model/core/meta.ts";
+import { asRecurrentModel } from "../model/core/recurrent.ts";
+import type { ScorerOptions } from "../model/core/scorer.ts";
+import { ortForWorkerd } from "./ort-workerd.ts";
+
+export interface EdgeModel {
+  meta: ModelMeta;
+  options: ScorerOptions;
+  /** Wall time of the session creation in this isolate, ms (workerd timers tick in 1 ms steps). */
+  loadMs: number;
+}
+
+/** Retries a failed async initialisation on the next call; concurrent callers share one attempt. */
+export class LazyOnce<T> {
+  private pending: Promise<T> | undefined;
+  private value: T | undefined;
+  private lastError: unknown;
+
+  constructor(private readonly init: () => Promise<T>) {}
+
+  get ready(): boolean {
+    return this.value !== undefined;
+  }
+
+  /** The error of the last failed attempt (cleared by a success). */
+  get error(): unknown {
+    return this.lastError;
+  }
+
+  get(): Promise<T> {
+    if (this.value !== undefined) return Promise.resolve(this.value);
+    this.pending ??= this.init().then(
+      (v) => {
+        this.value = v;
+        this.lastError = undefined;
+        return v;
+      },
+      (e: unknown) => {
+        this.pending = undefined;
+        this.lastError = e;
+        throw e;
+      },
+    );
+    return this.pending;
+  }
+}
+
+export async function loadEdgeModel(bytes: ArrayBuffer | Uint8Array = onnxBytes): Promise<EdgeModel> {
+  const t0 = Date.now();
+  const meta = parseModelMeta(metaJson);
+  const ort = ortForWorkerd();
+  const lstm = await LstmModel.create(ort, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), metaJson);
+  return { meta, options: { meta, model: asRecurrentModel(lstm), anomaly: anomalyFactory }, loadMs: Date.now() - t0 };
+}
+
+/** The isolate's model (what production uses). */
+export const edgeModel = new LazyOnce(() => loadEdgeModel());
+
+/** Model version from the committed metadata, without loading the network. */
+export const MODEL_VERSION: string = parseModelMeta(metaJson).version;

@@ -1,0 +1,80 @@
+/**
+ * The contract between the Worker and the HostMonitor Durable Object: the normalised point the Worker
+ * hands over (already validated at the HTTP boundary, validated again here because RPC is a boundary
+ * too), and what the object answers. Also the naming rules shared by both sides.
+ */
+import { z } from "zod";
+import { METRIC_SPECS } from "../model/core/metrics.ts";
+
+/** Host names: 1–128 chars, letters, digits and `. _ : -`, starting with a letter or digit. */
+export const HOST_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** Tenant names (from API_KEYS): same alphabet, at most 64 chars. */
+export const TENANT_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+/** Extra metric and label names. */
+export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
+
+export const MAX_EXTRA_METRICS = 64;
+export const MAX_LABELS = 32;
+export const MAX_LABEL_VALUE_CHARS = 256;
+
+export const HostName = z.string().regex(HOST_RE, {
+  message: "host must be 1–128 characters of letters, digits and . _ : - (starting with a letter or digit)",
+});
+
+const finite = z.number().refine(Number.isFinite, { message: "must be a finite number" });
+const metric = (name: keyof typeof METRIC_SPECS, what: string) => {
+  const s = METRIC_SPECS[name];
+  return finite
+    .min(s.min, { message: `must be ${what}` })
+    .max(s.max, { message: `must be ${what}` })
+    .nullish();
+};
+
+/** The four canonical metrics with their valid ranges. */
+export const CanonicalMetrics = {
+  cpu_usage: metric("cpu_usage", "a percentage 0..100"),
+  memory_usage: metric("memory_usage", "a percentage 0..100"),
+  network_latency: metric("network_latency", "milliseconds ≥ 0"),
+  error_rate: metric("error_rate", "a fraction 0..1"),
+};
+
+export const ExtraMetrics = z
+  .record(z.string().regex(NAME_RE, { message: "metric names: letters, digits, _ . : - (≤ 64)" }), finite)
+  .refine((m) => Object.keys(m).length <= MAX_EXTRA_METRICS, {
+    message: `at most ${MAX_EXTRA_METRICS} extra metrics per point`,
+  });
+
+export const Labels = z
+  .record(
+    z.string().regex(NAME_RE, { message: "label names: letters, digits, _ . : - (≤ 64)" }),
+    z.string().max(MAX_LABEL_VALUE_CHARS),
+  )
+  .refine((m) => Object.keys(m).length <= MAX_LABELS, { message: `at most ${MAX_LABELS} labels per point` });
+
+/** A point as the Durable Object receives and stores it. `timestamp` is epoch ms. */
+export const StoredPoint = z.strictObject({
+  timestamp: z.number().int().min(0),
+  ...CanonicalMetrics,
+  metrics: ExtraMetrics.optional(),
+  labels: Labels.optional(),
+});
+export type StoredPoint = z.infer<typeof StoredPoint>;
+
+export const IngestRequest = z.strictObject({
+  tenant: z.string().regex(TENANT_RE),
+  host: HostName,
+  points: z.array(StoredPoint).min(1).max(1000),
+});
+export type IngestRequest = z.infer<typeof IngestRequest>;
+
+export const HistoryRequest = z.strictObject({
+  fromMs: z.number().int(),
+  toMs: z.number().int(),
+  limit: z.number().int().min(1).max(10_000),
+});
+export type HistoryRequest = z.infer<typeof HistoryRequest>;
+
+/** The Durable Object's name for a host: tenant-namespaced, unambiguous (host names contain no `/`). */
+export function hostObjectName(tenant: string, host: string): string {
+  return `${tenant}/${host}`;
+}

@@ -1,0 +1,85 @@
+/**
+ * The HTTP API (Hono). Auth → rate limit → validate → route to the host's Durable Object. One file per
+ * route under `routes/`; errors leave through one place (`onError`) as JSON.
+ */
+import { Hono, type Context } from "hono";
+import { authenticate, requireScope, type Principal, type Scope } from "./auth.ts";
+import { config, type Config, type Env } from "./env.ts";
+import { ApiError } from "./errors.ts";
+import { healthRoute } from "./routes/health.ts";
+import { hostsRoutes } from "./routes/hosts.ts";
+import { metricsRoute } from "./routes/metrics.ts";
+import { predictRoute } from "./routes/predict.ts";
+import { reportToSentry } from "./sentry.ts";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { principal: Principal; config: Config };
+}
+export type AppContext = Context<AppEnv>;
+
+/** The routes and the methods they allow (405 lists these in `Allow`). */
+const ROUTES: [RegExp, string[]][] = [
+  [/^\/health$/, ["GET"]],
+  [/^\/metrics$/, ["POST"]],
+  [/^\/predict$/, ["POST"]],
+  [/^\/hosts$/, ["GET"]],
+  [/^\/hosts\/[^/]+\/prediction$/, ["GET"]],
+  [/^\/hosts\/[^/]+\/history$/, ["GET"]],
+];
+
+/** Authenticates, checks the scope and the tenant's rate limit; call at the top of each protected route. */
+export async function guard(c: AppContext, scope: Scope): Promise<Principal> {
+  const cfg = config(c.env);
+  c.set("config", cfg);
+  const principal = await authenticate(c.req.header("authorization"), cfg.apiKeys);
+  requireScope(principal, scope);
+  if (c.env.RATE_LIMITER) {
+    const { success } = await c.env.RATE_LIMITER.limit({ key: principal.tenant });
+    if (!success) {
+      throw new ApiError("rate_limited", `too many requests for tenant '${principal.tenant}'`, {
+        headers: { "Retry-After": "10" },
+      });
+    }
+  }
+  c.set("principal", principal);
+  return principal;
+}
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  healthRoute(app);
+  metricsRoute(app);
+  predictRoute(app);
+  hostsRoutes(app);
+
+  // A known path with another method is a 405, not a 404.
+  app.all("*", (c) => {
+    const path = new URL(c.req.url).pathname;
+    const route = ROUTES.find(([re]) => re.test(path));
+    if (route) {
+      throw new ApiError("method_not_allowed", `${c.req.method} is not allowed on ${path}`, {
+        headers: { Allow: route[1].join(", ") },
+      });
+    }
+    throw new ApiError("not_found", `no route ${c.req.method} ${path}`);
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return err.toResponse();
+    if (isModelUnavailable(err)) {
+      return new ApiError("model_unavailable", "the model is not loaded yet; retry shortly", {
+        headers: { "Retry-After": "1" },
+      }).toResponse();
+    }
+    reportToSentry(c, err);
+    return new ApiError("internal", "internal error").toResponse();
+  });
+  return app;
+}
+
+/** Errors from a Durable Object arrive as plain Errors; the model loader marks its own by message. */
+export const MODEL_UNAVAILABLE = "model unavailable:";
+function isModelUnavailable(e: unknown): boolean {
+  return e instanceof Error && e.message.startsWith(MODEL_UNAVAILABLE);
+}

@@ -1,0 +1,17 @@
+import { HostName } from "../../durable-objects/protocol.ts";
+import type { AppContext } from "../app.ts";
+import { ApiError } from "../errors.ts";
+
+/** Host for points that carry none: `?host=`, else the `X-Host` header, else "default". */
+export function defaultHost(c: AppContext): string {
+  const q = c.req.query("host");
+  const h = c.req.header("x-host");
+  const [value, path] = q !== undefined ? [q, "query.host"] : h !== undefined ? [h, "header.x-host"] : ["default", ""];
+  return checkHost(value, path);
+}
+
+export function checkHost(value: string, path: string): string {
+  const r = HostName.safeParse(value);
+  if (!r.success) throw ApiError.fromZod(r.error, path);
+  return r.data;
+}

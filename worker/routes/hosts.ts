@@ -1,0 +1,89 @@
+/**
+ * GET /hosts — the tenant's hosts ranked by severity then warning-horizon risk, merged from every shard
+ * of the host index (`?limit=` 1..1000, default 100; `?level=warning` for warning and critical only).
+ * GET /hosts/:host/prediction — the last prediction (404 for a host with no data).
+ * GET /hosts/:host/history?from=&to=&limit= — points, predictions and alert transitions kept in the
+ * host's object (bounded retention; `from`/`to` ISO-8601 or epoch ms, default the last 24 h).
+ */
+import type { Hono } from "hono";
+import { z } from "zod";
+import { indexObjectName, type ListedHost } from "../../durable-objects/host-index.ts";
+import type { HistoryResponse } from "../../durable-objects/host-monitor.ts";
+import { hostObjectName } from "../../durable-objects/protocol.ts";
+import type { Prediction } from "../../model/core/scorer.ts";
+import { guard, type AppContext, type AppEnv } from "../app.ts";
+import { ApiError } from "../errors.ts";
+import { checkHost } from "./host-param.ts";
+
+const Instant = z.union([
+  z.string().regex(/^\d{1,15}$/, { message: "epoch ms" }).transform(Number),
+  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+], { message: "must be ISO-8601 with a time zone, or epoch milliseconds" });
+
+const HistoryQuery = z
+  .object({
+    from: Instant.optional(),
+    to: Instant.optional(),
+    limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+  })
+  .transform((q, ctx) => {
+    const to = q.to ?? Date.now() + 1;
+    const from = q.from ?? to - 86_400_000;
+    if (from >= to) ctx.addIssue({ code: "custom", path: ["from"], message: "from must be before to" });
+    return { fromMs: from, toMs: to, limit: q.limit };
+  });
+
+const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  level: z.enum(["ok", "warning", "critical"]).default("ok"),
+});
+
+function monitor(c: AppContext, tenant: string, host: string) {
+  return c.env.HOST_MONITOR.get(c.env.HOST_MONITOR.idFromName(hostObjectName(tenant, host)));
+}
+
+function query<T extends z.ZodType>(c: AppContext, schema: T): z.output<T> {
+  const r = schema.safeParse(c.req.query());
+  if (!r.success) throw ApiError.fromZod(r.error, "query");
+  return r.data;
+}
+
+export function hostsRoutes(app: Hono<AppEnv>): void {
+  app.get("/hosts", async (c) => {
+    const { tenant } = await guard(c, "read");
+    const q = query(c, ListQuery);
+    const shards = c.get("config").hostIndexShards;
+    const ns = c.env.HOST_INDEX;
+    const parts = await Promise.all(
+      Array.from({ length: shards }, (_, s) =>
+        ns.get(ns.idFromName(indexObjectName(tenant, s))).list({ limit: q.limit, minLevel: q.level }) as Promise<{
+          hosts: ListedHost[];
+          total: number;
+        }>,
+      ),
+    );
+    const sev = { ok: 0, warning: 1, critical: 2 } as const;
+    const hosts = parts
+      .flatMap((p) => p.hosts)
+      .sort((a, b) => sev[b.level] - sev[a.level] || b.risk - a.risk || a.host.localeCompare(b.host))
+      .slice(0, q.limit);
+    return c.json({ hosts, total: parts.reduce((s, p) => s + p.total, 0), shards });
+  });
+
+  app.get("/hosts/:host/prediction", async (c) => {
+    const { tenant } = await guard(c, "read");
+    const host = checkHost(c.req.param("host"), "path.host");
+    const p = (await monitor(c, tenant, host).prediction()) as Prediction | null;
+    if (p === null) throw new ApiError("not_found", `no data for host '${host}'`);
+    return c.json(p);
+  });
+
+  app.get("/hosts/:host/history", async (c) => {
+    const { tenant } = await guard(c, "read");
+    const host = checkHost(c.req.param("host"), "path.host");
+    const q = query(c, HistoryQuery);
+    const h = (await monitor(c, tenant, host).history(q)) as HistoryResponse | null;
+    if (h === null) throw new ApiError("not_found", `no data for host '${host}'`);
+    return c.json(h);
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * POST /metrics — one point (the seed's body, optionally with host/timestamp/metrics/labels) or a
+ * batch `{"points": [...]}` (≤ 1000 points, ≤ 1 MiB). The whole request is validated before any host
+ * is touched; points are grouped by host, one Durable Object call per host.
+ */
+import type { Hono } from "hono";
+import type { IngestResponse } from "../../durable-objects/host-monitor.ts";
+import { hostObjectName } from "../../durable-objects/protocol.ts";
+import { guard, type AppEnv, type AppContext } from "../app.ts";
+import { readJson } from "../body.ts";
+import { ApiError } from "../errors.ts";
+import { updateIndex } from "../index-update.ts";
+import {
+  BatchBody,
+  MAX_BODY_BYTES,
+  MAX_FUTURE_MS,
+  MAX_POINTS_PER_REQUEST,
+  PointBody,
+  toStoredPoint,
+} from "../schemas.ts";
+import { defaultHost } from "./host-param.ts";
+import type { StoredPoint } from "../../durable-objects/protocol.ts";
+
+export function metricsRoute(app: Hono<AppEnv>): void {
+  app.post("/metrics", async (c) => {
+    const { tenant } = await guard(c, "write");
+    const receivedMs = Date.now();
+    const fallbackHost = defaultHost(c);
+    const body = await readJson(c.req.raw, MAX_BODY_BYTES);
+    const isBatch = typeof body === "object" && body !== null && !Array.isArray(body) && "points" in body;
+
+    let points: PointBody[];
+    if (isBatch) {
+      const n = Array.isArray(body.points) ? body.points.length : 0;
+      if (n > MAX_POINTS_PER_REQUEST) {
+        throw new ApiError("payload_too_large", `at most ${MAX_POINTS_PER_REQUEST} points per request (got ${n})`, {
+          issues: [{ path: "points", message: `at most ${MAX_POINTS_PER_REQUEST} points` }],
+        });
+      }
+      const r = BatchBody.safeParse(body);
+      if (!r.success) throw ApiError.fromZod(r.error);
+      points = r.data.points;
+    } else {
+      const r = PointBody.safeParse(body);
+      if (!r.success) throw ApiError.fromZod(r.error);
+      points = [r.data];
+    }
+
+    const byHost = new Map<string, StoredPoint[]>();
+    const issues: { path: string; message: string }[] = [];
+    points.forEach((p, i) => {
+      const stored = toStoredPoint(p, receivedMs);
+      if (stored.timestamp > receivedMs + MAX_FUTURE_MS) {
+        issues.push({
+          path: isBatch ? `points.${i}.timestamp` : "timestamp",
+          message: "more than 5 minutes in the future",
+        });
+        return;
+      }
+      const host = p.host ?? fallbackHost;
+      const list = byHost.get(host);
+      if (list) list.push(stored);
+      else byHost.set(host, [stored]);
+    });
+    if (issues.length > 0) {
+      throw new ApiError("invalid_field", `${issues[0]!.path}: ${issues[0]!.message}`, { issues: issues.slice(0, 20) });
+    }
+
+    const results = await Promise.all(
+      [...byHost].map(([host, pts]) =>
+        c.env.HOST_MONITOR.get(c.env.HOST_MONITOR.idFromName(hostObjectName(tenant, host))).ingest({
+          tenant,
+          host,
+          points: pts,
+        }) as Promise<IngestResponse>,
+      ),
+    );
+    updateIndex(c, tenant, results);
+    const perHost = results.map(({ index: _index, ...r }) => r);
+    if (!isBatch) return c.json(perHost[0]);
+    const sum = (k: "accepted" | "duplicates" | "dropped_late") => perHost.reduce((s, r) => s + r[k], 0);
+    return c.json({
+      accepted: sum("accepted"),
+      duplicates: sum("duplicates"),
+      dropped_late: sum("dropped_late"),
+      hosts: perHost,
+    });
+  });
+}
+
+export type { AppContext };

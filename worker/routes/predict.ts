@@ -1,0 +1,53 @@
+/**
+ * POST /predict — stateless: a window of one host's points in, a prediction out, nothing stored. The
+ * points run through a fresh scorer (the same code a Durable Object runs), so the answer is what a
+ * host that had sent exactly these points would get.
+ */
+import type { Hono } from "hono";
+import { edgeModel } from "../../durable-objects/model.ts";
+import { HostScorer } from "../../model/core/scorer.ts";
+import { guard, MODEL_UNAVAILABLE, type AppEnv } from "../app.ts";
+import { readJson } from "../body.ts";
+import { ApiError } from "../errors.ts";
+import { MAX_BODY_BYTES, MAX_FUTURE_MS, MAX_POINTS_PER_REQUEST, PredictBody, toStoredPoint } from "../schemas.ts";
+import { defaultHost } from "./host-param.ts";
+
+export function predictRoute(app: Hono<AppEnv>): void {
+  app.post("/predict", async (c) => {
+    await guard(c, "read");
+    const receivedMs = Date.now();
+    const body = await readJson(c.req.raw, MAX_BODY_BYTES);
+    const n = typeof body === "object" && body !== null && "points" in body && Array.isArray(body.points) ? body.points.length : 0;
+    if (n > MAX_POINTS_PER_REQUEST) {
+      throw new ApiError("payload_too_large", `at most ${MAX_POINTS_PER_REQUEST} points per request (got ${n})`, {
+        issues: [{ path: "points", message: `at most ${MAX_POINTS_PER_REQUEST} points` }],
+      });
+    }
+    const r = PredictBody.safeParse(body);
+    if (!r.success) throw ApiError.fromZod(r.error);
+    const host = r.data.host ?? defaultHost(c);
+    const issues: { path: string; message: string }[] = [];
+    const points = r.data.points.map((p, i) => {
+      if (p.host !== undefined && p.host !== host) {
+        issues.push({ path: `points.${i}.host`, message: `all points must belong to '${host}'` });
+      }
+      const s = toStoredPoint(p, receivedMs);
+      if (s.timestamp > receivedMs + MAX_FUTURE_MS) {
+        issues.push({ path: `points.${i}.timestamp`, message: "more than 5 minutes in the future" });
+      }
+      return s;
+    });
+    if (issues.length > 0) {
+      throw new ApiError("invalid_field", `${issues[0]!.path}: ${issues[0]!.message}`, { issues: issues.slice(0, 20) });
+    }
+    let model;
+    try {
+      model = await edgeModel.get();
+    } catch (e) {
+      throw new Error(`${MODEL_UNAVAILABLE} ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    const scorer = HostScorer.create(host, model.options);
+    const out = await scorer.ingest(points);
+    return c.json({ host, points: points.length, dropped_late: points.length - out.accepted, prediction: out.prediction });
+  });
+}

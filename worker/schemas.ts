@@ -1,0 +1,64 @@
+/**
+ * HTTP request bodies. A point arrives in the seed's shape (`{"cpu_usage": 75.5, …}`) or with `host`,
+ * `timestamp`, `metrics` and `labels`; a batch is `{"points": [...]}`.
+ */
+import { z } from "zod";
+import { CanonicalMetrics, ExtraMetrics, HostName, Labels, type StoredPoint } from "../durable-objects/protocol.ts";
+import { METRICS } from "../model/core/metrics.ts";
+
+export const MAX_POINTS_PER_REQUEST = 1000;
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Points may be at most this far ahead of the receive time (clock skew allowance). */
+export const MAX_FUTURE_MS = 5 * 60_000;
+/** Earliest timestamp accepted (2000-01-01); smaller epoch numbers are almost always seconds, not ms. */
+const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
+
+/** ISO-8601 (with a zone) or epoch milliseconds. */
+const Timestamp = z.union([
+  z.number().refine(Number.isFinite, { message: "must be a finite number" }).pipe(
+    z
+      .number()
+      .int({ message: "epoch milliseconds must be an integer" })
+      .min(MIN_TIMESTAMP_MS, { message: "epoch milliseconds expected (this looks like seconds, or is before 2000)" }),
+  ),
+  z.iso.datetime({ offset: true, message: "must be ISO-8601 with a time zone, or epoch milliseconds" }),
+]);
+
+/** One point as sent over HTTP. Unknown keys are rejected so typos (`cpu_usge`) do not vanish silently. */
+export const PointBody = z
+  .strictObject({
+    host: HostName.optional(),
+    timestamp: Timestamp.optional(),
+    ...CanonicalMetrics,
+    metrics: ExtraMetrics.optional(),
+    labels: Labels.optional(),
+  })
+  .refine(
+    (p) => METRICS.some((m) => p[m] !== undefined && p[m] !== null) || Object.keys(p.metrics ?? {}).length > 0,
+    { message: `a point needs at least one of ${METRICS.join(", ")} or a non-empty metrics object` },
+  );
+export type PointBody = z.infer<typeof PointBody>;
+
+/** A batch; its length is checked before this schema runs (more than 1000 points is a 413). */
+export const BatchBody = z.strictObject({
+  points: z.array(PointBody).min(1, { message: "points must not be empty" }),
+});
+
+export const PredictBody = z.strictObject({
+  host: HostName.optional(),
+  points: z.array(PointBody).min(1, { message: "points must not be empty" }),
+});
+
+/** Turns a validated point into the stored form: epoch ms timestamp (receive time when absent). */
+export function toStoredPoint(p: PointBody, receivedMs: number): StoredPoint {
+  const timestamp =
+    p.timestamp === undefined ? receivedMs : typeof p.timestamp === "number" ? p.timestamp : Date.parse(p.timestamp);
+  const out: StoredPoint = { timestamp };
+  for (const m of METRICS) {
+    const v = p[m];
+    if (v !== undefined && v !== null) out[m] = v;
+  }
+  if (p.metrics && Object.keys(p.metrics).length > 0) out.metrics = p.metrics;
+  if (p.labels && Object.keys(p.labels).length > 0) out.labels = p.labels;
+  return out;
+}
