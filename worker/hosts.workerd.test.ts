@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import type { Prediction } from "../model/core/scorer.ts";
+import { call, json, series, type ErrorBody } from "./testing/http.ts";
+
+interface Listed {
+  host: string;
+  level: string;
+  risk: number;
+  as_of: string;
+}
+
+describe("GET /hosts/:host/prediction and /history", () => {
+  it("404 for a host with no data; the stored prediction afterwards", async () => {
+    const none = await call("/hosts/quiet-1/prediction");
+    expect(none.status).toBe(404);
+    expect((await json<ErrorBody>(none)).error.code).toBe("not_found");
+    const posted = await json<{ prediction: Prediction }>(
+      await call("/metrics", { body: { points: series(30, Date.now() - 1000, 60_000, "quiet-1") } }).then(async (r) => {
+        const b = await json<{ hosts: { prediction: Prediction }[] }>(r);
+        return Response.json(b.hosts[0]);
+      }),
+    );
+    const got = await json<Prediction>(await call("/hosts/quiet-1/prediction"));
+    expect(got).toEqual(posted.prediction);
+  });
+
+  it("history honours from/to/limit and validates them", async () => {
+    const end = Date.now() - 1000;
+    await call("/metrics", { body: { points: series(50, end, 60_000, "hist-1") } });
+    const from = end - 9 * 60_000;
+    const h = await json<{ points: { timestamp: number }[]; predictions: Prediction[]; truncated: boolean }>(
+      await call(`/hosts/hist-1/history?from=${from}&to=${new Date(end + 1).toISOString()}`),
+    );
+    expect(h.points.map((p) => p.timestamp)).toEqual(Array.from({ length: 10 }, (_, i) => from + i * 60_000));
+    expect(h.predictions).toHaveLength(1);
+    const lim = await json<{ points: unknown[]; truncated: boolean }>(await call(`/hosts/hist-1/history?limit=5&from=0`));
+    expect(lim.points).toHaveLength(5);
+    expect(lim.truncated).toBe(true);
+    for (const q of ["from=yesterday", "limit=0", "limit=10001", `from=${end}&to=${end - 1}`]) {
+      const res = await call(`/hosts/hist-1/history?${q}`);
+      expect(res.status, q).toBe(400);
+      expect((await json<ErrorBody>(res)).error.issues![0]!.path).toMatch(/^query\./);
+    }
+  });
+
+  it("400 for a bad host name in the path", async () => {
+    const res = await call(`/hosts/${encodeURIComponent("bad host")}/prediction`);
+    expect(res.status).toBe(400);
+    expect((await json<ErrorBody>(res)).error.issues![0]!.path).toBe("path.host");
+  });
+});
+
+describe("GET /hosts", () => {
+  it("ranks the tenant's hosts by level then risk, across shards", async () => {
+    const end = Date.now() - 1000;
+    const names = ["rank-a", "rank-b", "rank-c", "rank-d", "rank-e"];
+    // rank-c heads for an OOM: memory climbing steeply with errors rising.
+    const points = names.flatMap((h) =>
+      series(90, end, 60_000, h).map((p, i) =>
+        h === "rank-c" ? { ...p, memory_usage: Math.min(99.5, 55 + i * 0.5), error_rate: Math.min(0.5, 0.002 + i * 0.002) } : p,
+      ),
+    );
+    const posted = await json<{ hosts: { host: string; prediction: Prediction }[] }>(
+      await call("/metrics", { body: { points } }),
+    );
+    // The index is refreshed in the background (waitUntil); poll briefly.
+    let list: { hosts: Listed[]; total: number; shards: number } = { hosts: [], total: 0, shards: 0 };
+    for (let i = 0; i < 50; i++) {
+      list = await json(await call("/hosts?limit=1000"));
+      if (names.every((n) => list.hosts.some((h) => h.host === n))) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const mine = list.hosts.filter((h) => names.includes(h.host));
+    expect(mine).toHaveLength(5);
+    const sev: Record<string, number> = { ok: 0, warning: 1, critical: 2 };
+    for (let i = 1; i < list.hosts.length; i++) {
+      const [a, b] = [list.hosts[i - 1]!, list.hosts[i]!];
+      expect(sev[a.level]! > sev[b.level]! || (a.level === b.level && a.risk >= b.risk)).toBe(true);
+    }
+    const riskOf = (h: string) => posted.hosts.find((x) => x.host === h)!.prediction.risk["30m"]!;
+    expect(riskOf("rank-c")).toBeGreaterThan(riskOf("rank-a"));
+    expect(mine[0]!.host).toBe("rank-c");
+    expect(list.shards).toBe(8);
+    const limited = await json<{ hosts: Listed[] }>(await call("/hosts?limit=2"));
+    expect(limited.hosts).toHaveLength(2);
+    expect((await call("/hosts?limit=0")).status).toBe(400);
+    expect((await call("/hosts?level=bad")).status).toBe(400);
+  });
+});
