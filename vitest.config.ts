@@ -42,6 +42,31 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // The same Worker with the gateway sink configured, pointed at a test `/produce` endpoint.
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                API_KEYS,
+                UPSTASH_KAFKA_REST_URL: inject("produceUrl"),
+                UPSTASH_KAFKA_REST_USERNAME: inject("produceUser"),
+                UPSTASH_KAFKA_REST_PASSWORD: inject("producePassword"),
+                // Retries are driven by the tests (runDurableObjectAlarm), not by the clock.
+                SINK_RETRY_BASE_MS: "120000",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workerd-sink",
+          include: ["durable-objects/**/*.sink.workerd.test.ts"],
+          globalSetup: ["durable-objects/testing/produce-server.setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

@@ -8,7 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Env } from "../worker/env.ts";
 import type { IndexEntry } from "./host-monitor.ts";
-import { HostName } from "./protocol.ts";
+import { HostName, parseRpc } from "./protocol.ts";
 
 const LEVELS = ["ok", "warning", "critical"] as const;
 
@@ -43,7 +43,7 @@ export class HostIndex extends DurableObject<Env> {
   }
 
   async upsert(input: unknown): Promise<void> {
-    const entries = z.array(IndexEntrySchema).max(1000).parse(input);
+    const entries = parseRpc(z.array(IndexEntrySchema).max(1000), input, "index entries");
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       for (const e of entries) {
@@ -64,7 +64,7 @@ export class HostIndex extends DurableObject<Env> {
 
   /** This shard's hosts at or above `minLevel`, most severe and riskiest first. */
   async list(input: unknown): Promise<{ hosts: ListedHost[]; total: number }> {
-    const q = ListRequest.parse(input);
+    const q = parseRpc(ListRequest, input, "list request");
     const sev = LEVELS.indexOf(q.minLevel);
     const rows = this.ctx.storage.sql
       .exec<{ body: string; updated_ms: number }>(

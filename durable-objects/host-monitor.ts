@@ -10,7 +10,7 @@ import { HostScorer, type Prediction } from "../model/core/scorer.ts";
 import type { Env } from "../worker/env.ts";
 import { HostMeta, HostStore, SCHEMA_VERSION, type EventRow } from "./host-store.ts";
 import { edgeModel, type EdgeModel } from "./model.ts";
-import { HistoryRequest, IngestRequest, type StoredPoint } from "./protocol.ts";
+import { HistoryRequest, IngestRequest, parseRpc, type StoredPoint } from "./protocol.ts";
 import { nextRetryDelayMs } from "./sink/backoff.ts";
 import { sinkFromEnv } from "./sinks.ts";
 import type { EventSink, OutboxEvent, Topic } from "./sink/types.ts";
@@ -82,6 +82,8 @@ export class HostMonitor extends DurableObject<Env> {
   private readonly store: HostStore;
   private readonly sink: EventSink | { kind: "misconfigured"; error: string };
   private readonly retentionMs: number;
+  /** First retry delay after a failed flush, ms; doubles per failure up to 5 min. */
+  private readonly retryBaseMs: number;
   private scorer: HostScorer | undefined;
   private meta: HostMeta | undefined;
   /** Serialises ingests: the scorer is mutated across awaits (model calls). */
@@ -99,6 +101,8 @@ export class HostMonitor extends DurableObject<Env> {
     this.sink = sink;
     const hours = Number(env.RETENTION_HOURS ?? "168");
     this.retentionMs = (Number.isFinite(hours) && hours > 0 ? hours : 168) * 3_600_000;
+    const base = Number(env.SINK_RETRY_BASE_MS ?? "1000");
+    this.retryBaseMs = Number.isFinite(base) && base >= 1 ? base : 1000;
   }
 
   /**
@@ -137,7 +141,7 @@ export class HostMonitor extends DurableObject<Env> {
 
   /** Scores and stores a host's points (already validated by the Worker; checked again here). */
   async ingest(input: unknown): Promise<IngestResponse> {
-    const req = IngestRequest.parse(input);
+    const req = parseRpc(IngestRequest, input, "ingest request");
     const run = this.queue.then(() => this.ingestNow(req));
     this.queue = run.catch(() => undefined);
     return run;
@@ -252,7 +256,7 @@ export class HostMonitor extends DurableObject<Env> {
   }
 
   async history(input: unknown): Promise<HistoryResponse | null> {
-    const q = HistoryRequest.parse(input);
+    const q = parseRpc(HistoryRequest, input, "history request");
     const m = this.store.getMeta();
     if (m === null) return null;
     const rows = (topic: Topic): EventRow[] => this.store.range(topic, q.fromMs, q.toMs, q.limit);
@@ -309,7 +313,9 @@ export class HostMonitor extends DurableObject<Env> {
     }
     this.meta = this.meta === undefined ? undefined : meta;
     if (this.sink.kind === "upstash" && meta.sinkAttempts > 0) {
-      await this.ctx.storage.setAlarm(nowMs + nextRetryDelayMs(meta.sinkAttempts));
+      // Exponential backoff with jitter, never below half the base delay.
+      const delay = this.retryBaseMs / 2 + nextRetryDelayMs(meta.sinkAttempts, { baseMs: this.retryBaseMs / 2, maxMs: 150_000 });
+      await this.ctx.storage.setAlarm(nowMs + delay);
     } else if (this.sink.kind === "upstash" && this.store.countAfter(meta.deliveredSeq) > 0) {
       await this.ctx.storage.setAlarm(nowMs);
     } else {

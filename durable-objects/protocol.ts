@@ -78,3 +78,13 @@ export type HistoryRequest = z.infer<typeof HistoryRequest>;
 export function hostObjectName(tenant: string, host: string): string {
   return `${tenant}/${host}`;
 }
+
+/**
+ * Validates an RPC argument. Errors crossing the RPC boundary keep only their message, so the message
+ * carries the readable issue list (a ZodError's own message would arrive as just "ZodError").
+ */
+export function parseRpc<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
+  const r = schema.safeParse(input);
+  if (!r.success) throw new TypeError(`invalid ${what}: ${z.prettifyError(r.error)}`);
+  return r.data;
+}

@@ -26,6 +26,8 @@ export interface Env {
   UPSTASH_KAFKA_REST_PASSWORD?: string;
   /** Shards of the per-tenant host index behind GET /hosts (default 8). */
   HOST_INDEX_SHARDS?: string;
+  /** First retry delay of the outbox flush after a sink failure, ms (default 1000; doubles, ≤ 5 min). */
+  SINK_RETRY_BASE_MS?: string;
   /** How long a host keeps points, predictions and delivered events, hours (default 168 = 7 days). */
   RETENTION_HOURS?: string;
 }
