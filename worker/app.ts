@@ -22,6 +22,7 @@ export type AppContext = Context<AppEnv>;
 const ROUTES: [RegExp, string[]][] = [
   [/^\/health$/, ["GET"]],
   [/^\/metrics$/, ["POST"]],
+  [/^\/metrics\/validate$/, ["POST"]],
   [/^\/predict$/, ["POST"]],
   [/^\/hosts$/, ["GET"]],
   [/^\/hosts\/[^/]+\/prediction$/, ["GET"]],

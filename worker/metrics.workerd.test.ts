@@ -189,3 +189,17 @@ describe("POST /metrics — errors", () => {
     expect((await call("/hosts/reject-1/history")).status).toBe(404);
   });
 });
+
+describe("POST /metrics/validate", () => {
+  it("validates like POST /metrics and stores nothing", async () => {
+    const points = series(20, Date.now() - 1000, 60_000, "validate-1");
+    const ok = await call("/metrics/validate", { body: { points } });
+    expect(ok.status).toBe(200);
+    expect(await json(ok)).toEqual({ valid: true, points: 20, hosts: 1 });
+    const bad = await call("/metrics/validate", { body: { points: [...points, { cpu_usage: -5 }] } });
+    expect(bad.status).toBe(400);
+    expect((await json<ErrorBody>(bad)).error.issues![0]!.path).toBe("points.20.cpu_usage");
+    expect((await call("/hosts/validate-1/prediction")).status).toBe(404);
+    expect((await call("/metrics/validate", { body: points[0], key: "acmeRead" })).status).toBe(403);
+  });
+});

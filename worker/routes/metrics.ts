@@ -6,7 +6,7 @@
 import type { Hono } from "hono";
 import type { IngestResponse } from "../../durable-objects/host-monitor.ts";
 import { hostObjectName } from "../../durable-objects/protocol.ts";
-import { guard, type AppEnv, type AppContext } from "../app.ts";
+import { guard, type AppContext, type AppEnv } from "../app.ts";
 import { readJson } from "../body.ts";
 import { ApiError } from "../errors.ts";
 import { updateIndex } from "../index-update.ts";
@@ -21,51 +21,53 @@ import {
 import { defaultHost } from "./host-param.ts";
 import type { StoredPoint } from "../../durable-objects/protocol.ts";
 
+/** Parses and validates a POST /metrics body completely; groups the points by host. */
+async function parseMetrics(c: AppContext): Promise<{ isBatch: boolean; byHost: Map<string, StoredPoint[]> }> {
+  const receivedMs = Date.now();
+  const fallbackHost = defaultHost(c);
+  const body = await readJson(c.req.raw, MAX_BODY_BYTES);
+  const isBatch = typeof body === "object" && body !== null && !Array.isArray(body) && "points" in body;
+
+  let points: PointBody[];
+  if (isBatch) {
+    const n = Array.isArray(body.points) ? body.points.length : 0;
+    if (n > MAX_POINTS_PER_REQUEST) {
+      throw new ApiError("payload_too_large", `at most ${MAX_POINTS_PER_REQUEST} points per request (got ${n})`, {
+        issues: [{ path: "points", message: `at most ${MAX_POINTS_PER_REQUEST} points` }],
+      });
+    }
+    const r = BatchBody.safeParse(body);
+    if (!r.success) throw ApiError.fromZod(r.error);
+    points = r.data.points;
+  } else {
+    const r = PointBody.safeParse(body);
+    if (!r.success) throw ApiError.fromZod(r.error);
+    points = [r.data];
+  }
+
+  const byHost = new Map<string, StoredPoint[]>();
+  const issues: { path: string; message: string }[] = [];
+  points.forEach((p, i) => {
+    const stored = toStoredPoint(p, receivedMs);
+    if (stored.timestamp > receivedMs + MAX_FUTURE_MS) {
+      issues.push({ path: isBatch ? `points.${i}.timestamp` : "timestamp", message: "more than 5 minutes in the future" });
+      return;
+    }
+    const host = p.host ?? fallbackHost;
+    const list = byHost.get(host);
+    if (list) list.push(stored);
+    else byHost.set(host, [stored]);
+  });
+  if (issues.length > 0) {
+    throw new ApiError("invalid_field", `${issues[0]!.path}: ${issues[0]!.message}`, { issues: issues.slice(0, 20) });
+  }
+  return { isBatch, byHost };
+}
+
 export function metricsRoute(app: Hono<AppEnv>): void {
   app.post("/metrics", async (c) => {
     const { tenant } = await guard(c, "write");
-    const receivedMs = Date.now();
-    const fallbackHost = defaultHost(c);
-    const body = await readJson(c.req.raw, MAX_BODY_BYTES);
-    const isBatch = typeof body === "object" && body !== null && !Array.isArray(body) && "points" in body;
-
-    let points: PointBody[];
-    if (isBatch) {
-      const n = Array.isArray(body.points) ? body.points.length : 0;
-      if (n > MAX_POINTS_PER_REQUEST) {
-        throw new ApiError("payload_too_large", `at most ${MAX_POINTS_PER_REQUEST} points per request (got ${n})`, {
-          issues: [{ path: "points", message: `at most ${MAX_POINTS_PER_REQUEST} points` }],
-        });
-      }
-      const r = BatchBody.safeParse(body);
-      if (!r.success) throw ApiError.fromZod(r.error);
-      points = r.data.points;
-    } else {
-      const r = PointBody.safeParse(body);
-      if (!r.success) throw ApiError.fromZod(r.error);
-      points = [r.data];
-    }
-
-    const byHost = new Map<string, StoredPoint[]>();
-    const issues: { path: string; message: string }[] = [];
-    points.forEach((p, i) => {
-      const stored = toStoredPoint(p, receivedMs);
-      if (stored.timestamp > receivedMs + MAX_FUTURE_MS) {
-        issues.push({
-          path: isBatch ? `points.${i}.timestamp` : "timestamp",
-          message: "more than 5 minutes in the future",
-        });
-        return;
-      }
-      const host = p.host ?? fallbackHost;
-      const list = byHost.get(host);
-      if (list) list.push(stored);
-      else byHost.set(host, [stored]);
-    });
-    if (issues.length > 0) {
-      throw new ApiError("invalid_field", `${issues[0]!.path}: ${issues[0]!.message}`, { issues: issues.slice(0, 20) });
-    }
-
+    const { isBatch, byHost } = await parseMetrics(c);
     const results = await Promise.all(
       [...byHost].map(([host, pts]) =>
         c.env.HOST_MONITOR.get(c.env.HOST_MONITOR.idFromName(hostObjectName(tenant, host))).ingest({
@@ -86,6 +88,16 @@ export function metricsRoute(app: Hono<AppEnv>): void {
       hosts: perHost,
     });
   });
-}
 
-export type { AppContext };
+  /**
+   * POST /metrics/validate — the same parsing and validation as POST /metrics, nothing stored or
+   * scored: lets an agent check its payloads, and is the baseline of the ingest benchmark.
+   */
+  app.post("/metrics/validate", async (c) => {
+    await guard(c, "write");
+    const { byHost } = await parseMetrics(c);
+    let points = 0;
+    for (const p of byHost.values()) points += p.length;
+    return c.json({ valid: true, points, hosts: byHost.size });
+  });
+}
