@@ -8,7 +8,13 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    // Two programs: Node-side code (tsconfig.json) and workerd-side code (tsconfig.worker.json, Workers types).
+    languageOptions: {
+      parserOptions: {
+        project: ["./tsconfig.json", "./tsconfig.worker.json"],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
     rules: {
       // Background work must be awaited or handed to waitUntil/alarms (STYLE.md: no floating promises).
       "@typescript-eslint/no-floating-promises": "error",

@@ -20,7 +20,12 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: ["model/**/*.test.ts", "scripts/**/*.test.ts", "worker/**/*.test.ts", "durable-objects/**/*.test.ts"],
+          include: [
+            "model/**/*.test.ts",
+            "scripts/**/*.test.ts",
+            "worker/**/*.test.ts",
+            "durable-objects/**/*.test.ts",
+          ],
           exclude: [...WORKERD_TESTS, "**/node_modules/**", "**/*.sink.workerd.test.ts"],
           // Training/export tests call PyTorch; give them room on a 2-core box.
           testTimeout: 120_000,

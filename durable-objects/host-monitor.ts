@@ -110,8 +110,12 @@ export class HostMonitor extends DurableObject<Env> {
    * `blockConcurrencyWhile`, so no request sees a half-initialised object. A failure leaves nothing
    * cached: the next request tries again.
    */
-  private async ready(tenant?: string, host?: string): Promise<{ model: EdgeModel; scorer: HostScorer | undefined }> {
-    if (edgeModel.ready && this.meta !== undefined) return { model: await edgeModel.get(), scorer: this.scorer };
+  private async ready(
+    tenant?: string,
+    host?: string,
+  ): Promise<{ model: EdgeModel; scorer: HostScorer | undefined }> {
+    if (edgeModel.ready && this.meta !== undefined)
+      return { model: await edgeModel.get(), scorer: this.scorer };
     return this.ctx.blockConcurrencyWhile(async () => {
       const model = await edgeModel.get();
       if (this.meta === undefined) {
@@ -174,14 +178,16 @@ export class HostMonitor extends DurableObject<Env> {
     const levelBefore = scorer.level;
     let result;
     try {
-      result = fresh.length > 0 ? await scorer.ingest(fresh) : { prediction: await scorer.predict(), accepted: 0, acceptedMask: [], committedSteps: 0 };
+      result =
+        fresh.length > 0
+          ? await scorer.ingest(fresh)
+          : { prediction: await scorer.predict(), accepted: 0, acceptedMask: [], committedSteps: 0 };
     } catch (e) {
       this.scorer = undefined; // in-memory state may be half-advanced: reload from storage next time
       this.meta = undefined;
       throw e;
     }
     const nowMs = Date.now();
-    const key = `${req.tenant}/${req.host}`;
     const accepted = fresh.filter((_, i) => result.acceptedMask[i]).sort((a, b) => a.timestamp - b.timestamp);
     const prediction = result.prediction;
     const levelAfter = scorer.level;
@@ -212,7 +218,10 @@ export class HostMonitor extends DurableObject<Env> {
           this.store.put("last_point_ms", Math.max(newest, accepted[accepted.length - 1]!.timestamp));
           if (prediction) this.store.put("prediction", prediction);
         }
-        next.indexed = prediction && this.indexDue(next, prediction, nowMs) ? this.indexMark(prediction, nowMs) : next.indexed;
+        next.indexed =
+          prediction && this.indexDue(next, prediction, nowMs)
+            ? this.indexMark(prediction, nowMs)
+            : next.indexed;
         this.store.put("meta", next);
       });
     } catch (e) {
@@ -314,7 +323,9 @@ export class HostMonitor extends DurableObject<Env> {
     this.meta = this.meta === undefined ? undefined : meta;
     if (this.sink.kind === "upstash" && meta.sinkAttempts > 0) {
       // Exponential backoff with jitter, never below half the base delay.
-      const delay = this.retryBaseMs / 2 + nextRetryDelayMs(meta.sinkAttempts, { baseMs: this.retryBaseMs / 2, maxMs: 150_000 });
+      const delay =
+        this.retryBaseMs / 2 +
+        nextRetryDelayMs(meta.sinkAttempts, { baseMs: this.retryBaseMs / 2, maxMs: 150_000 });
       await this.ctx.storage.setAlarm(nowMs + delay);
     } else if (this.sink.kind === "upstash" && this.store.countAfter(meta.deliveredSeq) > 0) {
       await this.ctx.storage.setAlarm(nowMs);
@@ -336,7 +347,10 @@ export class HostMonitor extends DurableObject<Env> {
         meta = { ...meta, deliveredSeq: rows[rows.length - 1]!.seq, sinkAttempts: 0, sinkLastError: null };
         this.store.put("meta", meta);
       } catch (e) {
-        const delivered = typeof (e as { delivered?: unknown }).delivered === "number" ? (e as { delivered: number }).delivered : 0;
+        const delivered =
+          typeof (e as { delivered?: unknown }).delivered === "number"
+            ? (e as { delivered: number }).delivered
+            : 0;
         const upTo = delivered > 0 ? rows[Math.min(delivered, rows.length) - 1]!.seq : meta.deliveredSeq;
         meta = {
           ...meta,

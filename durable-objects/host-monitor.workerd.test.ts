@@ -26,7 +26,12 @@ function simulated(hours: number): StoredPoint[] {
   }));
 }
 
-async function feed(s: ReturnType<typeof stub>, host: string, pts: StoredPoint[], batch: number): Promise<IngestResponse[]> {
+async function feed(
+  s: ReturnType<typeof stub>,
+  host: string,
+  pts: StoredPoint[],
+  batch: number,
+): Promise<IngestResponse[]> {
   const out: IngestResponse[] = [];
   for (let i = 0; i < pts.length; i += batch) {
     out.push((await s.ingest({ tenant: "acme", host, points: pts.slice(i, i + batch) })) as IngestResponse);
@@ -66,7 +71,9 @@ describe("HostMonitor persistence", () => {
     const res = await feed(s, "outbox-1", pts, 100);
     const levels = res.map((r) => r.prediction!.level);
     const rows = await runInDurableObject(s, (_o: HostMonitor, state) =>
-      state.storage.sql.exec<{ seq: number; topic: string; ts: number }>("SELECT seq, topic, ts FROM events ORDER BY seq").toArray(),
+      state.storage.sql
+        .exec<{ seq: number; topic: string; ts: number }>("SELECT seq, topic, ts FROM events ORDER BY seq")
+        .toArray(),
     );
     expect(rows.filter((r) => r.topic === "metrics")).toHaveLength(pts.length);
     expect(rows.filter((r) => r.topic === "predictions")).toHaveLength(res.length);
@@ -88,8 +95,10 @@ describe("HostMonitor persistence", () => {
     expect(alarm).not.toBeNull();
     expect(alarm! - Date.now()).toBeGreaterThan(30 * 60_000);
     expect(await runDurableObjectAlarm(s)).toBe(true);
-    const n = await runInDurableObject(s, (_o: HostMonitor, state) =>
-      state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events").one().n,
+    const n = await runInDurableObject(
+      s,
+      (_o: HostMonitor, state) =>
+        state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events").one().n,
     );
     expect(n).toBe(61); // recent events are kept (retention is 7 days)
   });
@@ -104,7 +113,9 @@ describe("HostMonitor persistence", () => {
         return String(e);
       }
     };
-    expect(await failure({ tenant: "acme", host: "rpc-1", points: [{ timestamp: 1, cpu_usage: 200 }] })).toMatch(/cpu_usage/);
+    expect(
+      await failure({ tenant: "acme", host: "rpc-1", points: [{ timestamp: 1, cpu_usage: 200 }] }),
+    ).toMatch(/cpu_usage/);
     expect(await failure({ tenant: "acme", host: "bad host", points: [] })).toMatch(/host/);
     expect(await s.prediction()).toBeNull();
   });

@@ -60,12 +60,21 @@ export class HostStore {
   }
 
   append(seq: number, topic: Topic, ts: number, body: unknown): void {
-    this.sql.exec(`INSERT INTO events (seq, topic, ts, body) VALUES (?, ?, ?, ?)`, seq, topic, ts, JSON.stringify(body));
+    this.sql.exec(
+      `INSERT INTO events (seq, topic, ts, body) VALUES (?, ?, ?, ?)`,
+      seq,
+      topic,
+      ts,
+      JSON.stringify(body),
+    );
   }
 
   /** True when a metrics event with exactly this timestamp is stored (duplicate detection). */
   hasPointAt(ts: number): boolean {
-    return this.sql.exec(`SELECT 1 FROM events WHERE topic = 'metrics' AND ts = ? LIMIT 1`, ts).toArray().length > 0;
+    return (
+      this.sql.exec(`SELECT 1 FROM events WHERE topic = 'metrics' AND ts = ? LIMIT 1`, ts).toArray().length >
+      0
+    );
   }
 
   range(topic: Topic, fromMs: number, toMs: number, limit: number): EventRow[] {
@@ -99,8 +108,16 @@ export class HostStore {
    * Retention: deletes events older than `beforeMs` that are delivered (≤ `deliveredSeq`), then trims
    * to at most `maxRows` rows, oldest first. Returns how many undelivered rows the cap removed.
    */
-  trim(beforeMs: number, deliveredSeq: number, maxRows: number): { deleted: number; droppedUndelivered: number } {
-    let deleted = this.sql.exec(`DELETE FROM events WHERE ts < ? AND seq <= ?`, beforeMs, deliveredSeq).rowsWritten;
+  trim(
+    beforeMs: number,
+    deliveredSeq: number,
+    maxRows: number,
+  ): { deleted: number; droppedUndelivered: number } {
+    let deleted = this.sql.exec(
+      `DELETE FROM events WHERE ts < ? AND seq <= ?`,
+      beforeMs,
+      deliveredSeq,
+    ).rowsWritten;
     const total = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events`).one().n;
     let droppedUndelivered = 0;
     if (total > maxRows) {

@@ -59,8 +59,16 @@ export async function loadEdgeModel(bytes: ArrayBuffer | Uint8Array = onnxBytes)
   const t0 = Date.now();
   const meta = parseModelMeta(metaJson);
   const ort = ortForWorkerd();
-  const lstm = await LstmModel.create(ort, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), metaJson);
-  return { meta, options: { meta, model: asRecurrentModel(lstm), anomaly: anomalyFactory }, loadMs: Date.now() - t0 };
+  const lstm = await LstmModel.create(
+    ort,
+    bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes),
+    metaJson,
+  );
+  return {
+    meta,
+    options: { meta, model: asRecurrentModel(lstm), anomaly: anomalyFactory },
+    loadMs: Date.now() - t0,
+  };
 }
 
 /** The isolate's model (what production uses). */

@@ -69,7 +69,8 @@ describe("outbox → Upstash Kafka REST", () => {
     await ingest(host, points(30));
     expect((await stub(host).sinkStatus()).kind).toBe("upstash");
     // No manual alarm: the ingest scheduled one that fires right away.
-    for (let i = 0; i < 200 && (await stub(host).sinkStatus()).pending > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && (await stub(host).sinkStatus()).pending > 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
     const r = await received();
     const mine = r.messages.filter((m) => m.key === `acme/${host}`);
     expect(mine.filter((m) => m.topic === "metrics")).toHaveLength(30);
@@ -77,7 +78,8 @@ describe("outbox → Upstash Kafka REST", () => {
     const envs = mine.map((m) => EventEnvelopeSchema.parse(JSON.parse(m.value)));
     const seqs = envs.map((e) => Number(e.id.split(":")[1]));
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-    for (const m of mine) expect(m.headers.find((h) => h.key === "event-id")?.value).toBe(JSON.parse(m.value).id);
+    for (const m of mine)
+      expect(m.headers.find((h) => h.key === "event-id")?.value).toBe(JSON.parse(m.value).id);
     expect(await stub(host).sinkStatus()).toMatchObject({ pending: 0, attempts: 0, last_error: null });
   });
 
@@ -114,7 +116,8 @@ describe("outbox → Upstash Kafka REST", () => {
     // The gateway stores the batch but answers with an error: the object must send it again.
     await control("fail", { count: 1, status: 503, record: true });
     await ingest(host, points(10));
-    for (let i = 0; i < 10 && (await stub(host).sinkStatus()).attempts === 0; i++) await runDurableObjectAlarm(stub(host));
+    for (let i = 0; i < 10 && (await stub(host).sinkStatus()).attempts === 0; i++)
+      await runDurableObjectAlarm(stub(host));
     await drain(host);
     const ids = (await received()).messages
       .filter((m) => m.key === `acme/${host}`)

@@ -38,7 +38,10 @@ function equalConstantTime(a: string, b: string): boolean {
   const x = new TextEncoder().encode(a);
   const y = new TextEncoder().encode(b);
   if (x.byteLength !== y.byteLength) return false;
-  const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual?: (a: ArrayBufferView, b: ArrayBufferView) => boolean };
+  // workerd has crypto.subtle.timingSafeEqual (non-standard); fall back to an XOR fold elsewhere.
+  const subtle = crypto.subtle as typeof crypto.subtle & {
+    timingSafeEqual?: (a: ArrayBufferView, b: ArrayBufferView) => boolean;
+  };
   if (typeof subtle.timingSafeEqual === "function") return subtle.timingSafeEqual(x, y);
   let diff = 0;
   for (let i = 0; i < x.byteLength; i++) diff |= x[i]! ^ y[i]!;
@@ -46,9 +49,13 @@ function equalConstantTime(a: string, b: string): boolean {
 }
 
 /** Resolves the `Authorization` header to a principal, or throws 401. */
-export async function authenticate(header: string | undefined, keys: readonly ApiKeyEntry[]): Promise<Principal> {
+export async function authenticate(
+  header: string | undefined,
+  keys: readonly ApiKeyEntry[],
+): Promise<Principal> {
   const challenge = { "WWW-Authenticate": 'Bearer realm="edge-downtime"' };
-  if (!header) throw new ApiError("unauthorized", "missing Authorization: Bearer <key>", { headers: challenge });
+  if (!header)
+    throw new ApiError("unauthorized", "missing Authorization: Bearer <key>", { headers: challenge });
   const m = /^Bearer\s+(\S{1,512})\s*$/i.exec(header);
   if (!m) throw new ApiError("unauthorized", "Authorization must be 'Bearer <key>'", { headers: challenge });
   const hash = await sha256Hex(m[1]!);

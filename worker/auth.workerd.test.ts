@@ -12,7 +12,12 @@ describe("auth — security", () => {
 
   for (const [method, path, body] of protectedRoutes) {
     it(`${method} ${path}: 401 without a key, with a wrong key and with a malformed header`, async () => {
-      for (const headers of [{}, { authorization: "Bearer not-a-key" }, { authorization: "Basic dXNlcjpwYXNz" }]) {
+      const variants: Record<string, string>[] = [
+        {},
+        { authorization: "Bearer not-a-key" },
+        { authorization: "Basic dXNlcjpwYXNz" },
+      ];
+      for (const headers of variants) {
         const res = await call(path, { method, body, key: null, headers });
         expect(res.status).toBe(401);
         expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
@@ -48,7 +53,9 @@ describe("auth — security", () => {
       await call("/metrics?host=tenant-secret", { body: SEED_POINT, key: "globex" }),
     );
     expect(g.prediction.steps_seen).toBe(0);
-    const h = await json<{ points: unknown[] }>(await call("/hosts/tenant-secret/history", { key: "globex" }));
+    const h = await json<{ points: unknown[] }>(
+      await call("/hosts/tenant-secret/history", { key: "globex" }),
+    );
     expect(h.points).toHaveLength(1);
   });
 

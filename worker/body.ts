@@ -45,7 +45,10 @@ export async function readJson(req: Request, maxBytes: number): Promise<unknown>
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new ApiError("invalid_json", `request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    throw new ApiError(
+      "invalid_json",
+      `request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
 

@@ -48,7 +48,9 @@ const intVar = (name: string, def: number, min: number, max: number) =>
 
 const Vars = z.object({
   API_KEYS: z
-    .string({ message: "API_KEYS is not set (npm start writes it to .dev.vars; in production: wrangler secret put)" })
+    .string({
+      message: "API_KEYS is not set (npm start writes it to .dev.vars; in production: wrangler secret put)",
+    })
     .transform((s, ctx) => {
       let json: unknown;
       try {
@@ -66,7 +68,10 @@ const Vars = z.object({
     }),
   HOST_INDEX_SHARDS: intVar("HOST_INDEX_SHARDS", 8, 1, 256),
   RETENTION_HOURS: intVar("RETENTION_HOURS", 168, 1, 24 * 365),
-  SENTRY_DSN: z.url({ message: "SENTRY_DSN must be a URL" }).optional().or(z.literal("").transform(() => undefined)),
+  SENTRY_DSN: z
+    .url({ message: "SENTRY_DSN must be a URL" })
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
 });
 
 export interface Config {
@@ -88,7 +93,10 @@ export function config(env: Env): Config {
     SENTRY_DSN: env.SENTRY_DSN,
   });
   if (!r.success) {
-    throw new ApiError("bad_environment", `server misconfigured: ${r.error.issues.map((i) => i.message).join("; ")}`);
+    throw new ApiError(
+      "bad_environment",
+      `server misconfigured: ${r.error.issues.map((i) => i.message).join("; ")}`,
+    );
   }
   const c: Config = {
     apiKeys: r.data.API_KEYS,

@@ -84,9 +84,13 @@ export class ApiError extends Error {
     }));
     const first = issues[0];
     const message = first ? `${first.path}: ${first.message}` : "invalid request";
-    return new ApiError("invalid_field", issues.length > 1 ? `${message} (and ${issues.length - 1} more)` : message, {
-      issues,
-    });
+    return new ApiError(
+      "invalid_field",
+      issues.length > 1 ? `${message} (and ${issues.length - 1} more)` : message,
+      {
+        issues,
+      },
+    );
   }
 
   toResponse(): Response {

@@ -20,11 +20,26 @@ const badNumber = fc.oneof(
   fc.object({ maxDepth: 1 }),
 );
 const badFor: Record<string, fc.Arbitrary<unknown>> = {
-  cpu_usage: fc.oneof(badNumber.filter((v) => v !== null), fc.double({ min: 100.0001, max: 1e9, noNaN: true })),
-  memory_usage: fc.oneof(badNumber.filter((v) => v !== null), fc.double({ min: -1e9, max: -0.0001, noNaN: true })),
-  network_latency: fc.oneof(badNumber.filter((v) => v !== null && v !== 1e300 && v !== 100.0001), fc.double({ min: -1e9, max: -1e-9, noNaN: true })),
-  error_rate: fc.oneof(badNumber.filter((v) => v !== null), fc.double({ min: 1.000001, max: 1e6, noNaN: true })),
-  host: fc.oneof(fc.constantFrom("", " ", "a/b", "-x", ".x", "x".repeat(129), "ünïcode", "a b"), fc.integer()),
+  cpu_usage: fc.oneof(
+    badNumber.filter((v) => v !== null),
+    fc.double({ min: 100.0001, max: 1e9, noNaN: true }),
+  ),
+  memory_usage: fc.oneof(
+    badNumber.filter((v) => v !== null),
+    fc.double({ min: -1e9, max: -0.0001, noNaN: true }),
+  ),
+  network_latency: fc.oneof(
+    badNumber.filter((v) => v !== null && v !== 1e300 && v !== 100.0001),
+    fc.double({ min: -1e9, max: -1e-9, noNaN: true }),
+  ),
+  error_rate: fc.oneof(
+    badNumber.filter((v) => v !== null),
+    fc.double({ min: 1.000001, max: 1e6, noNaN: true }),
+  ),
+  host: fc.oneof(
+    fc.constantFrom("", " ", "a/b", "-x", ".x", "x".repeat(129), "ünïcode", "a b"),
+    fc.integer(),
+  ),
   timestamp: fc.oneof(
     fc.constantFrom("yesterday", "2026-13-01T00:00:00Z", "2026-01-01", 1.5, -1, 946_684_799_999),
     fc.integer({ min: 0, max: 946_684_799_999 }),
@@ -38,15 +53,23 @@ const badFor: Record<string, fc.Arbitrary<unknown>> = {
     fc.dictionary(fc.constantFrom("a", "b"), fc.string(), { minKeys: 1 }),
     fc.string(),
   ),
-  labels: fc.oneof(fc.constant({ region: 5 }), fc.constant({ "9x": "a" }), fc.constant({ k: "v".repeat(257) }), fc.integer()),
+  labels: fc.oneof(
+    fc.constant({ region: 5 }),
+    fc.constant({ "9x": "a" }),
+    fc.constant({ k: "v".repeat(257) }),
+    fc.integer(),
+  ),
 };
 
 /** A single point with one or more fields broken (or an unknown field added). */
 const badPoint = fc.oneof(
-  fc.tuple(fc.constantFrom(...Object.keys(badFor)), fc.context()).chain(([field]) =>
-    badFor[field]!.map((v) => ({ ...valid, [field]: v })),
-  ),
-  fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !(k in badFor) && k !== "__proto__").map((k) => ({ ...valid, [k]: 1 })),
+  fc
+    .tuple(fc.constantFrom(...Object.keys(badFor)), fc.context())
+    .chain(([field]) => badFor[field]!.map((v) => ({ ...valid, [field]: v }))),
+  fc
+    .string({ minLength: 1, maxLength: 12 })
+    .filter((k) => !(k in badFor) && k !== "__proto__")
+    .map((k) => ({ ...valid, [k]: 1 })),
   fc.constant({}),
   fc.constant({ host: "only-host" }),
 );
@@ -57,10 +80,24 @@ const badBody = fc.oneof(
   {
     weight: 3,
     arbitrary: fc
-      .tuple(fc.array(fc.constant(valid), { maxLength: 5 }), badPoint, fc.array(fc.constant(valid), { maxLength: 5 }))
+      .tuple(
+        fc.array(fc.constant(valid), { maxLength: 5 }),
+        badPoint,
+        fc.array(fc.constant(valid), { maxLength: 5 }),
+      )
       .map(([a, b, c]) => ({ points: [...a, b, ...c] })),
   },
-  { weight: 1, arbitrary: fc.oneof(fc.integer(), fc.string(), fc.array(fc.integer()), fc.constant(null), fc.constant({ points: "x" }), fc.constant({ points: [] })) },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(
+      fc.integer(),
+      fc.string(),
+      fc.array(fc.integer()),
+      fc.constant(null),
+      fc.constant({ points: "x" }),
+      fc.constant({ points: [] }),
+    ),
+  },
 );
 
 async function hostObjects(): Promise<number> {
@@ -73,26 +110,37 @@ describe("property: bad input is a 4xx, never a 5xx, and stores nothing", () => 
     const before = await hostObjects();
     let runs = 0;
     await fc.assert(
-      fc.asyncProperty(badBody, fc.constantFrom("/metrics", "/predict"), fc.constantFrom("fuzz1", "fuzz2", "fuzz3") as fc.Arbitrary<"fuzz1" | "fuzz2" | "fuzz3">, async (body, path, key) => {
-        runs++;
-        const text = JSON.stringify(body, (_k, v: unknown) =>
-          typeof v === "number" && !Number.isFinite(v) ? `__${String(v)}__` : v,
-        ).replace(/"__(NaN|Infinity|-Infinity)__"/g, (_m, x: string) => (x === "NaN" ? "NaN" : x === "Infinity" ? "1e999" : "-1e999"));
-        const res = await call(`${path}?host=fuzz-host`, { body: text, key });
-        expect(res.status, `${path} ${text.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
-        expect(res.status, `${path} ${text.slice(0, 200)}`).toBeLessThan(500);
-        const e = (await res.json()) as ErrorBody;
-        expect(typeof e.error.code).toBe("string");
-        expect(e.error.message.length).toBeGreaterThan(0);
-        if (res.status === 400 && e.error.code === "invalid_field") expect(e.error.issues!.length).toBeGreaterThan(0);
-      }),
+      fc.asyncProperty(
+        badBody,
+        fc.constantFrom("/metrics", "/predict"),
+        fc.constantFrom("fuzz1", "fuzz2", "fuzz3") as fc.Arbitrary<"fuzz1" | "fuzz2" | "fuzz3">,
+        async (body, path, key) => {
+          runs++;
+          const text = JSON.stringify(body, (_k, v: unknown) =>
+            typeof v === "number" && !Number.isFinite(v) ? `__${String(v)}__` : v,
+          ).replace(/"__(NaN|Infinity|-Infinity)__"/g, (_m, x: string) =>
+            x === "NaN" ? "NaN" : x === "Infinity" ? "1e999" : "-1e999",
+          );
+          const res = await call(`${path}?host=fuzz-host`, { body: text, key });
+          expect(res.status, `${path} ${text.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+          expect(res.status, `${path} ${text.slice(0, 200)}`).toBeLessThan(500);
+          const e = (await res.json()) as ErrorBody;
+          expect(typeof e.error.code).toBe("string");
+          expect(e.error.message.length).toBeGreaterThan(0);
+          if (res.status === 400 && e.error.code === "invalid_field")
+            expect(e.error.issues!.length).toBeGreaterThan(0);
+        },
+      ),
       { numRuns: 1200, seed: 20261124 },
     );
     // Arbitrary bytes as a body (invalid UTF-8, truncated JSON…).
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), async (bytes) => {
         runs++;
-        const res = await call("/metrics?host=fuzz-host", { body: new TextDecoder().decode(bytes) + "{", key: "fuzz3" });
+        const res = await call("/metrics?host=fuzz-host", {
+          body: new TextDecoder().decode(bytes) + "{",
+          key: "fuzz3",
+        });
         expect(res.status).toBe(400);
       }),
       { numRuns: 100, seed: 7 },

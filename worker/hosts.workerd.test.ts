@@ -15,10 +15,12 @@ describe("GET /hosts/:host/prediction and /history", () => {
     expect(none.status).toBe(404);
     expect((await json<ErrorBody>(none)).error.code).toBe("not_found");
     const posted = await json<{ prediction: Prediction }>(
-      await call("/metrics", { body: { points: series(30, Date.now() - 1000, 60_000, "quiet-1") } }).then(async (r) => {
-        const b = await json<{ hosts: { prediction: Prediction }[] }>(r);
-        return Response.json(b.hosts[0]);
-      }),
+      await call("/metrics", { body: { points: series(30, Date.now() - 1000, 60_000, "quiet-1") } }).then(
+        async (r) => {
+          const b = await json<{ hosts: { prediction: Prediction }[] }>(r);
+          return Response.json(b.hosts[0]);
+        },
+      ),
     );
     const got = await json<Prediction>(await call("/hosts/quiet-1/prediction"));
     expect(got).toEqual(posted.prediction);
@@ -33,7 +35,9 @@ describe("GET /hosts/:host/prediction and /history", () => {
     );
     expect(h.points.map((p) => p.timestamp)).toEqual(Array.from({ length: 10 }, (_, i) => from + i * 60_000));
     expect(h.predictions).toHaveLength(1);
-    const lim = await json<{ points: unknown[]; truncated: boolean }>(await call(`/hosts/hist-1/history?limit=5&from=0`));
+    const lim = await json<{ points: unknown[]; truncated: boolean }>(
+      await call(`/hosts/hist-1/history?limit=5&from=0`),
+    );
     expect(lim.points).toHaveLength(5);
     expect(lim.truncated).toBe(true);
     for (const q of ["from=yesterday", "limit=0", "limit=10001", `from=${end}&to=${end - 1}`]) {
@@ -57,7 +61,9 @@ describe("GET /hosts", () => {
     // rank-c heads for an OOM: memory climbing steeply with errors rising.
     const points = names.flatMap((h) =>
       series(90, end, 60_000, h).map((p, i) =>
-        h === "rank-c" ? { ...p, memory_usage: Math.min(99.5, 55 + i * 0.5), error_rate: Math.min(0.5, 0.002 + i * 0.002) } : p,
+        h === "rank-c"
+          ? { ...p, memory_usage: Math.min(99.5, 55 + i * 0.5), error_rate: Math.min(0.5, 0.002 + i * 0.002) }
+          : p,
       ),
     );
     const posted = await json<{ hosts: { host: string; prediction: Prediction }[] }>(

@@ -27,13 +27,20 @@ describe("POST /metrics — happy", () => {
     expect(Object.keys(p.risk)).toEqual(["5m", "15m", "30m"]);
     for (const v of Object.values(p.risk)) expect(v).toBeGreaterThanOrEqual(0);
     expect(["ok", "warning", "critical"]).toContain(p.level);
-    expect(Object.keys(p.anomaly).sort()).toEqual(["cpu_usage", "error_rate", "memory_usage", "network_latency"]);
+    expect(Object.keys(p.anomaly).sort()).toEqual([
+      "cpu_usage",
+      "error_rate",
+      "memory_usage",
+      "network_latency",
+    ]);
     expect(p.model_version).toMatch(/^\d{8}-[0-9a-f]{8}$/);
     expect(Math.abs(Date.parse(p.as_of) - Date.now())).toBeLessThan(60_000);
   });
 
   it("takes the host from X-Host, else 'default'", async () => {
-    const a = await json<One>(await call("/metrics", { body: SEED_POINT, headers: { "x-host": "hdr-host" } }));
+    const a = await json<One>(
+      await call("/metrics", { body: SEED_POINT, headers: { "x-host": "hdr-host" } }),
+    );
     expect(a.host).toBe("hdr-host");
     const b = await json<One>(await call("/metrics", { body: SEED_POINT }));
     expect(b.host).toBe("default");
@@ -54,7 +61,10 @@ describe("POST /metrics — happy", () => {
       await call("/hosts/rich-1/history"),
     );
     expect(h.points.map((p) => p.timestamp)).toEqual([t, t + 60_000]);
-    expect(h.points[0]).toMatchObject({ metrics: { disk_usage: 71.2, "gc.pause_ms": 3 }, labels: { region: "eu-west" } });
+    expect(h.points[0]).toMatchObject({
+      metrics: { disk_usage: 71.2, "gc.pause_ms": 3 },
+      labels: { region: "eu-west" },
+    });
   });
 
   it("groups a batch by host: one result per host, points scored as one series", async () => {
@@ -82,15 +92,26 @@ describe("POST /metrics — happy", () => {
     // Within one request, the second copy of a timestamp is a duplicate too.
     const t = end + 500;
     const twice = await json<Batch>(
-      await call("/metrics", { body: { points: [{ host: "dup-1", timestamp: t, cpu_usage: 50 }, { host: "dup-1", timestamp: t, cpu_usage: 99 }] } }),
+      await call("/metrics", {
+        body: {
+          points: [
+            { host: "dup-1", timestamp: t, cpu_usage: 50 },
+            { host: "dup-1", timestamp: t, cpu_usage: 99 },
+          ],
+        },
+      }),
     );
     expect(twice).toMatchObject({ accepted: 1, duplicates: 1 });
     // A new timestamp far behind the open step is late: dropped, not stored.
     const late = await json<Batch>(
-      await call("/metrics", { body: { points: [{ host: "dup-1", timestamp: end - 30 * 60_000 + 7, cpu_usage: 10 }] } }),
+      await call("/metrics", {
+        body: { points: [{ host: "dup-1", timestamp: end - 30 * 60_000 + 7, cpu_usage: 10 }] },
+      }),
     );
     expect(late).toMatchObject({ accepted: 0, dropped_late: 1 });
-    const h = await json<{ points: { cpu_usage?: number; timestamp: number }[] }>(await call("/hosts/dup-1/history"));
+    const h = await json<{ points: { cpu_usage?: number; timestamp: number }[] }>(
+      await call("/hosts/dup-1/history"),
+    );
     expect(h.points).toHaveLength(11);
     expect(h.points.find((p) => p.timestamp === t)!.cpu_usage).toBe(50);
   });
@@ -99,7 +120,12 @@ describe("POST /metrics — happy", () => {
     const base = Date.now() - 10_000;
     const r = await json<Batch>(
       await call("/metrics", {
-        body: { points: [{ host: "ooo-1", timestamp: base, cpu_usage: 30 }, { host: "ooo-1", timestamp: base - 2000, cpu_usage: 31 }] },
+        body: {
+          points: [
+            { host: "ooo-1", timestamp: base, cpu_usage: 30 },
+            { host: "ooo-1", timestamp: base - 2000, cpu_usage: 31 },
+          ],
+        },
       }),
     );
     expect(r).toMatchObject({ accepted: 2, dropped_late: 0 });
@@ -121,7 +147,11 @@ describe("POST /metrics — errors", () => {
     ["timestamp not a date", { cpu_usage: 1, timestamp: "yesterday" }, "timestamp"],
     ["bad extra metric", { cpu_usage: 1, metrics: { disk: "full" } }, "metrics.disk"],
     ["empty batch", { points: [] }, "points"],
-    ["bad point in a batch", { points: [{ cpu_usage: 1 }, { cpu_usage: 1, error_rate: 2 }] }, "points.1.error_rate"],
+    [
+      "bad point in a batch",
+      { points: [{ cpu_usage: 1 }, { cpu_usage: 1, error_rate: 2 }] },
+      "points.1.error_rate",
+    ],
   ];
   for (const [name, body, path] of cases) {
     it(`400 for ${name}, naming ${path}`, async () => {
@@ -134,7 +164,9 @@ describe("POST /metrics — errors", () => {
   }
 
   it("400 for a timestamp more than 5 minutes in the future", async () => {
-    const res = await call("/metrics?host=err-host", { body: { cpu_usage: 1, timestamp: Date.now() + 6 * 60_000 } });
+    const res = await call("/metrics?host=err-host", {
+      body: { cpu_usage: 1, timestamp: Date.now() + 6 * 60_000 },
+    });
     expect(res.status).toBe(400);
     expect((await json<ErrorBody>(res)).error.issues![0]!.path).toBe("timestamp");
   });
@@ -156,7 +188,9 @@ describe("POST /metrics — errors", () => {
   });
 
   it("413 for more than 1000 points and for bodies over 1 MiB", async () => {
-    const many = { points: Array.from({ length: 1001 }, (_, i) => ({ timestamp: Date.now() - i, cpu_usage: 1 })) };
+    const many = {
+      points: Array.from({ length: 1001 }, (_, i) => ({ timestamp: Date.now() - i, cpu_usage: 1 })),
+    };
     const a = await call("/metrics", { body: many });
     expect(a.status).toBe(413);
     expect((await json<ErrorBody>(a)).error.code).toBe("payload_too_large");
@@ -165,7 +199,10 @@ describe("POST /metrics — errors", () => {
   });
 
   it("415 when the body is not declared as JSON", async () => {
-    const res = await call("/metrics", { body: JSON.stringify(SEED_POINT), headers: { "content-type": "text/plain" } });
+    const res = await call("/metrics", {
+      body: JSON.stringify(SEED_POINT),
+      headers: { "content-type": "text/plain" },
+    });
     expect(res.status).toBe(415);
     expect((await json<ErrorBody>(res)).error.code).toBe("unsupported_media_type");
   });
@@ -180,7 +217,10 @@ describe("POST /metrics — errors", () => {
   });
 
   it("stores nothing from a rejected request, even when most of the batch is valid", async () => {
-    const points = [...series(5, Date.now() - 1000, 60_000, "reject-1"), { host: "reject-1", cpu_usage: 101 }];
+    const points = [
+      ...series(5, Date.now() - 1000, 60_000, "reject-1"),
+      { host: "reject-1", cpu_usage: 101 },
+    ];
     expect((await call("/metrics", { body: { points } })).status).toBe(400);
     // The request never reached the host's object: it was not even created.
     const target = env.HOST_MONITOR.idFromName("acme/reject-1");

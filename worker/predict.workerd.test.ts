@@ -16,7 +16,9 @@ describe("POST /predict (stateless)", () => {
 
   it("gives what a host that sent exactly these points gets from POST /metrics", async () => {
     const points = series(45, Date.now() - 1000);
-    const stateless = await json<{ prediction: Prediction }>(await call("/predict", { body: { host: "same-1", points } }));
+    const stateless = await json<{ prediction: Prediction }>(
+      await call("/predict", { body: { host: "same-1", points } }),
+    );
     const stored = await json<{ hosts: { prediction: Prediction }[] }>(
       await call("/metrics", { body: { points: points.map((p) => ({ ...p, host: "same-1" })) } }),
     );

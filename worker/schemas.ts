@@ -3,7 +3,13 @@
  * `timestamp`, `metrics` and `labels`; a batch is `{"points": [...]}`.
  */
 import { z } from "zod";
-import { CanonicalMetrics, ExtraMetrics, HostName, Labels, type StoredPoint } from "../durable-objects/protocol.ts";
+import {
+  CanonicalMetrics,
+  ExtraMetrics,
+  HostName,
+  Labels,
+  type StoredPoint,
+} from "../durable-objects/protocol.ts";
 import { METRICS } from "../model/core/metrics.ts";
 
 export const MAX_POINTS_PER_REQUEST = 1000;
@@ -15,12 +21,17 @@ const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
 
 /** ISO-8601 (with a zone) or epoch milliseconds. */
 const Timestamp = z.union([
-  z.number().refine(Number.isFinite, { message: "must be a finite number" }).pipe(
-    z
-      .number()
-      .int({ message: "epoch milliseconds must be an integer" })
-      .min(MIN_TIMESTAMP_MS, { message: "epoch milliseconds expected (this looks like seconds, or is before 2000)" }),
-  ),
+  z
+    .number()
+    .refine(Number.isFinite, { message: "must be a finite number" })
+    .pipe(
+      z
+        .number()
+        .int({ message: "epoch milliseconds must be an integer" })
+        .min(MIN_TIMESTAMP_MS, {
+          message: "epoch milliseconds expected (this looks like seconds, or is before 2000)",
+        }),
+    ),
   z.iso.datetime({ offset: true, message: "must be ISO-8601 with a time zone, or epoch milliseconds" }),
 ]);
 
@@ -34,7 +45,8 @@ export const PointBody = z
     labels: Labels.optional(),
   })
   .refine(
-    (p) => METRICS.some((m) => p[m] !== undefined && p[m] !== null) || Object.keys(p.metrics ?? {}).length > 0,
+    (p) =>
+      METRICS.some((m) => p[m] !== undefined && p[m] !== null) || Object.keys(p.metrics ?? {}).length > 0,
     { message: `a point needs at least one of ${METRICS.join(", ")} or a non-empty metrics object` },
   );
 export type PointBody = z.infer<typeof PointBody>;
@@ -52,7 +64,11 @@ export const PredictBody = z.strictObject({
 /** Turns a validated point into the stored form: epoch ms timestamp (receive time when absent). */
 export function toStoredPoint(p: PointBody, receivedMs: number): StoredPoint {
   const timestamp =
-    p.timestamp === undefined ? receivedMs : typeof p.timestamp === "number" ? p.timestamp : Date.parse(p.timestamp);
+    p.timestamp === undefined
+      ? receivedMs
+      : typeof p.timestamp === "number"
+        ? p.timestamp
+        : Date.parse(p.timestamp);
   const out: StoredPoint = { timestamp };
   for (const m of METRICS) {
     const v = p[m];

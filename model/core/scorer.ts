@@ -253,7 +253,9 @@ export class HostScorer {
    * replay snapshot is due); the open step is peeked.
    */
   async ingest(points: readonly RawPoint[]): Promise<IngestResult> {
-    const order = points.map((_, i) => i).sort((a, b) => points[a]!.timestamp - points[b]!.timestamp || a - b);
+    const order = points
+      .map((_, i) => i)
+      .sort((a, b) => points[a]!.timestamp - points[b]!.timestamp || a - b);
     const closed: ResampledStep[] = [];
     const acceptedMask = new Array<boolean>(points.length).fill(false);
     let accepted = 0;

@@ -32,7 +32,13 @@ export function healthRoute(app: Hono<AppEnv>): void {
     }
     const ok = inference.ready && sink.error === null && env === null;
     return c.json(
-      { status: ok ? "ok" : "degraded", model_version: MODEL_VERSION, inference, sink, environment_error: env },
+      {
+        status: ok ? "ok" : "degraded",
+        model_version: MODEL_VERSION,
+        inference,
+        sink,
+        environment_error: env,
+      },
       ok ? 200 : 503,
     );
   });

@@ -6,7 +6,8 @@ import { ApiError } from "../errors.ts";
 export function defaultHost(c: AppContext): string {
   const q = c.req.query("host");
   const h = c.req.header("x-host");
-  const [value, path] = q !== undefined ? [q, "query.host"] : h !== undefined ? [h, "header.x-host"] : ["default", ""];
+  const [value, path] =
+    q !== undefined ? [q, "query.host"] : h !== undefined ? [h, "header.x-host"] : ["default", ""];
   return checkHost(value, path);
 }
 

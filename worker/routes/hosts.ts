@@ -15,10 +15,16 @@ import { guard, type AppContext, type AppEnv } from "../app.ts";
 import { ApiError } from "../errors.ts";
 import { checkHost } from "./host-param.ts";
 
-const Instant = z.union([
-  z.string().regex(/^\d{1,15}$/, { message: "epoch ms" }).transform(Number),
-  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
-], { message: "must be ISO-8601 with a time zone, or epoch milliseconds" });
+const Instant = z.union(
+  [
+    z
+      .string()
+      .regex(/^\d{1,15}$/, { message: "epoch ms" })
+      .transform(Number),
+    z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+  ],
+  { message: "must be ISO-8601 with a time zone, or epoch milliseconds" },
+);
 
 const HistoryQuery = z
   .object({
@@ -55,11 +61,15 @@ export function hostsRoutes(app: Hono<AppEnv>): void {
     const shards = c.get("config").hostIndexShards;
     const ns = c.env.HOST_INDEX;
     const parts = await Promise.all(
-      Array.from({ length: shards }, (_, s) =>
-        ns.get(ns.idFromName(indexObjectName(tenant, s))).list({ limit: q.limit, minLevel: q.level }) as Promise<{
-          hosts: ListedHost[];
-          total: number;
-        }>,
+      Array.from(
+        { length: shards },
+        (_, s) =>
+          ns
+            .get(ns.idFromName(indexObjectName(tenant, s)))
+            .list({ limit: q.limit, minLevel: q.level }) as Promise<{
+            hosts: ListedHost[];
+            total: number;
+          }>,
       ),
     );
     const sev = { ok: 0, warning: 1, critical: 2 } as const;

@@ -22,7 +22,9 @@ import { defaultHost } from "./host-param.ts";
 import type { StoredPoint } from "../../durable-objects/protocol.ts";
 
 /** Parses and validates a POST /metrics body completely; groups the points by host. */
-async function parseMetrics(c: AppContext): Promise<{ isBatch: boolean; byHost: Map<string, StoredPoint[]> }> {
+async function parseMetrics(
+  c: AppContext,
+): Promise<{ isBatch: boolean; byHost: Map<string, StoredPoint[]> }> {
   const receivedMs = Date.now();
   const fallbackHost = defaultHost(c);
   const body = await readJson(c.req.raw, MAX_BODY_BYTES);
@@ -32,9 +34,13 @@ async function parseMetrics(c: AppContext): Promise<{ isBatch: boolean; byHost: 
   if (isBatch) {
     const n = Array.isArray(body.points) ? body.points.length : 0;
     if (n > MAX_POINTS_PER_REQUEST) {
-      throw new ApiError("payload_too_large", `at most ${MAX_POINTS_PER_REQUEST} points per request (got ${n})`, {
-        issues: [{ path: "points", message: `at most ${MAX_POINTS_PER_REQUEST} points` }],
-      });
+      throw new ApiError(
+        "payload_too_large",
+        `at most ${MAX_POINTS_PER_REQUEST} points per request (got ${n})`,
+        {
+          issues: [{ path: "points", message: `at most ${MAX_POINTS_PER_REQUEST} points` }],
+        },
+      );
     }
     const r = BatchBody.safeParse(body);
     if (!r.success) throw ApiError.fromZod(r.error);
@@ -50,7 +56,10 @@ async function parseMetrics(c: AppContext): Promise<{ isBatch: boolean; byHost: 
   points.forEach((p, i) => {
     const stored = toStoredPoint(p, receivedMs);
     if (stored.timestamp > receivedMs + MAX_FUTURE_MS) {
-      issues.push({ path: isBatch ? `points.${i}.timestamp` : "timestamp", message: "more than 5 minutes in the future" });
+      issues.push({
+        path: isBatch ? `points.${i}.timestamp` : "timestamp",
+        message: "more than 5 minutes in the future",
+      });
       return;
     }
     const host = p.host ?? fallbackHost;
@@ -59,7 +68,9 @@ async function parseMetrics(c: AppContext): Promise<{ isBatch: boolean; byHost: 
     else byHost.set(host, [stored]);
   });
   if (issues.length > 0) {
-    throw new ApiError("invalid_field", `${issues[0]!.path}: ${issues[0]!.message}`, { issues: issues.slice(0, 20) });
+    throw new ApiError("invalid_field", `${issues[0]!.path}: ${issues[0]!.message}`, {
+      issues: issues.slice(0, 20),
+    });
   }
   return { isBatch, byHost };
 }
@@ -69,12 +80,13 @@ export function metricsRoute(app: Hono<AppEnv>): void {
     const { tenant } = await guard(c, "write");
     const { isBatch, byHost } = await parseMetrics(c);
     const results = await Promise.all(
-      [...byHost].map(([host, pts]) =>
-        c.env.HOST_MONITOR.get(c.env.HOST_MONITOR.idFromName(hostObjectName(tenant, host))).ingest({
-          tenant,
-          host,
-          points: pts,
-        }) as Promise<IngestResponse>,
+      [...byHost].map(
+        ([host, pts]) =>
+          c.env.HOST_MONITOR.get(c.env.HOST_MONITOR.idFromName(hostObjectName(tenant, host))).ingest({
+            tenant,
+            host,
+            points: pts,
+          }) as Promise<IngestResponse>,
       ),
     );
     updateIndex(c, tenant, results);

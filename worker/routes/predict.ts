@@ -9,7 +9,13 @@ import { HostScorer } from "../../model/core/scorer.ts";
 import { guard, MODEL_UNAVAILABLE, type AppEnv } from "../app.ts";
 import { readJson } from "../body.ts";
 import { ApiError } from "../errors.ts";
-import { MAX_BODY_BYTES, MAX_FUTURE_MS, MAX_POINTS_PER_REQUEST, PredictBody, toStoredPoint } from "../schemas.ts";
+import {
+  MAX_BODY_BYTES,
+  MAX_FUTURE_MS,
+  MAX_POINTS_PER_REQUEST,
+  PredictBody,
+  toStoredPoint,
+} from "../schemas.ts";
 import { defaultHost } from "./host-param.ts";
 
 export function predictRoute(app: Hono<AppEnv>): void {
@@ -17,11 +23,18 @@ export function predictRoute(app: Hono<AppEnv>): void {
     await guard(c, "read");
     const receivedMs = Date.now();
     const body = await readJson(c.req.raw, MAX_BODY_BYTES);
-    const n = typeof body === "object" && body !== null && "points" in body && Array.isArray(body.points) ? body.points.length : 0;
+    const n =
+      typeof body === "object" && body !== null && "points" in body && Array.isArray(body.points)
+        ? body.points.length
+        : 0;
     if (n > MAX_POINTS_PER_REQUEST) {
-      throw new ApiError("payload_too_large", `at most ${MAX_POINTS_PER_REQUEST} points per request (got ${n})`, {
-        issues: [{ path: "points", message: `at most ${MAX_POINTS_PER_REQUEST} points` }],
-      });
+      throw new ApiError(
+        "payload_too_large",
+        `at most ${MAX_POINTS_PER_REQUEST} points per request (got ${n})`,
+        {
+          issues: [{ path: "points", message: `at most ${MAX_POINTS_PER_REQUEST} points` }],
+        },
+      );
     }
     const r = PredictBody.safeParse(body);
     if (!r.success) throw ApiError.fromZod(r.error);
@@ -38,7 +51,9 @@ export function predictRoute(app: Hono<AppEnv>): void {
       return s;
     });
     if (issues.length > 0) {
-      throw new ApiError("invalid_field", `${issues[0]!.path}: ${issues[0]!.message}`, { issues: issues.slice(0, 20) });
+      throw new ApiError("invalid_field", `${issues[0]!.path}: ${issues[0]!.message}`, {
+        issues: issues.slice(0, 20),
+      });
     }
     let model;
     try {
@@ -48,6 +63,11 @@ export function predictRoute(app: Hono<AppEnv>): void {
     }
     const scorer = HostScorer.create(host, model.options);
     const out = await scorer.ingest(points);
-    return c.json({ host, points: points.length, dropped_late: points.length - out.accepted, prediction: out.prediction });
+    return c.json({
+      host,
+      points: points.length,
+      dropped_late: points.length - out.accepted,
+      prediction: out.prediction,
+    });
   });
 }

@@ -19,13 +19,14 @@ export const TEST_KEYS = {
   flood: "test-flood-rw-2e7f5c08",
 } as const;
 
-export const TEST_TENANTS: Record<keyof typeof TEST_KEYS, { tenant: string; scopes: ("write" | "read")[] }> = {
-  acme: { tenant: "acme", scopes: ["write", "read"] },
-  acmeRead: { tenant: "acme", scopes: ["read"] },
-  acmeWrite: { tenant: "acme", scopes: ["write"] },
-  globex: { tenant: "globex", scopes: ["write", "read"] },
-  fuzz1: { tenant: "fuzz1", scopes: ["write", "read"] },
-  fuzz2: { tenant: "fuzz2", scopes: ["write", "read"] },
-  fuzz3: { tenant: "fuzz3", scopes: ["write", "read"] },
-  flood: { tenant: "flood", scopes: ["write", "read"] },
-};
+export const TEST_TENANTS: Record<keyof typeof TEST_KEYS, { tenant: string; scopes: ("write" | "read")[] }> =
+  {
+    acme: { tenant: "acme", scopes: ["write", "read"] },
+    acmeRead: { tenant: "acme", scopes: ["read"] },
+    acmeWrite: { tenant: "acme", scopes: ["write"] },
+    globex: { tenant: "globex", scopes: ["write", "read"] },
+    fuzz1: { tenant: "fuzz1", scopes: ["write", "read"] },
+    fuzz2: { tenant: "fuzz2", scopes: ["write", "read"] },
+    fuzz3: { tenant: "fuzz3", scopes: ["write", "read"] },
+    flood: { tenant: "flood", scopes: ["write", "read"] },
+  };
