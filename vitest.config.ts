@@ -26,7 +26,7 @@ export default defineConfig({
             "worker/**/*.test.ts",
             "durable-objects/**/*.test.ts",
           ],
-          exclude: [...WORKERD_TESTS, "**/node_modules/**", "**/*.sink.workerd.test.ts"],
+          exclude: [...WORKERD_TESTS, "**/node_modules/**", "**/*.ext.workerd.test.ts"],
           // Training/export tests call PyTorch; give them room on a 2-core box.
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -42,13 +42,14 @@ export default defineConfig({
         test: {
           name: "workerd",
           include: WORKERD_TESTS,
-          exclude: ["**/*.sink.workerd.test.ts"],
+          exclude: ["**/*.ext.workerd.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
       },
       {
-        // The same Worker with the gateway sink configured, pointed at a test `/produce` endpoint.
+        // The same Worker with its external endpoints configured: the gateway sink (a test `/produce`
+        // endpoint) and Sentry (a recorder).
         plugins: [
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
@@ -60,14 +61,15 @@ export default defineConfig({
                 UPSTASH_KAFKA_REST_PASSWORD: inject("producePassword"),
                 // Retries are driven by the tests (runDurableObjectAlarm), not by the clock.
                 SINK_RETRY_BASE_MS: "120000",
+                SENTRY_DSN: inject("sentryDsn"),
               },
             },
           })),
         ],
         test: {
-          name: "workerd-sink",
-          include: ["durable-objects/**/*.sink.workerd.test.ts"],
-          globalSetup: ["durable-objects/testing/produce-server.setup.ts"],
+          name: "workerd-ext",
+          include: ["worker/**/*.ext.workerd.test.ts", "durable-objects/**/*.ext.workerd.test.ts"],
+          globalSetup: ["durable-objects/testing/endpoints.setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -10,7 +10,7 @@ import { HostScorer, type Prediction } from "../model/core/scorer.ts";
 import type { Env } from "../worker/env.ts";
 import { HostMeta, HostStore, SCHEMA_VERSION, type EventRow } from "./host-store.ts";
 import { edgeModel, type EdgeModel } from "./model.ts";
-import { HistoryRequest, IngestRequest, parseRpc, type StoredPoint } from "./protocol.ts";
+import { HistoryRequest, IngestRequest, MODEL_UNAVAILABLE, parseRpc, type StoredPoint } from "./protocol.ts";
 import { nextRetryDelayMs } from "./sink/backoff.ts";
 import { sinkFromEnv } from "./sinks.ts";
 import type { EventSink, OutboxEvent, Topic } from "./sink/types.ts";
@@ -107,40 +107,51 @@ export class HostMonitor extends DurableObject<Env> {
 
   /**
    * Loads the model (once per isolate) and this host's state (once per object instance) inside
-   * `blockConcurrencyWhile`, so no request sees a half-initialised object. A failure leaves nothing
-   * cached: the next request tries again.
+   * `blockConcurrencyWhile`, so no request sees a half-initialised object. A failure is caught inside
+   * and rethrown outside (as partyserver does), so the object is not reset and nothing half-loaded is
+   * cached: the next request simply tries again.
    */
-  private async ready(
-    tenant?: string,
-    host?: string,
-  ): Promise<{ model: EdgeModel; scorer: HostScorer | undefined }> {
-    if (edgeModel.ready && this.meta !== undefined)
-      return { model: await edgeModel.get(), scorer: this.scorer };
-    return this.ctx.blockConcurrencyWhile(async () => {
-      const model = await edgeModel.get();
-      if (this.meta === undefined) {
-        const meta = this.store.getMeta();
-        if (meta) {
-          this.meta = meta;
-          const saved = this.store.getRaw("scorer");
-          this.scorer = saved === null ? undefined : HostScorer.restore(JSON.parse(saved), model.options);
-        } else if (tenant !== undefined && host !== undefined) {
-          this.meta = {
-            schema: SCHEMA_VERSION,
-            tenant,
-            host,
-            incarnation: crypto.randomUUID(),
-            nextSeq: 1,
-            deliveredSeq: 0,
-            sinkAttempts: 0,
-            sinkLastError: null,
-            droppedUndelivered: 0,
-            indexed: null,
-          };
-        }
+  private async ready(tenant?: string, host?: string): Promise<EdgeModel> {
+    if (edgeModel.ready && this.meta !== undefined) return edgeModel.get();
+    let failure: unknown;
+    const model = await this.ctx.blockConcurrencyWhile(async (): Promise<EdgeModel | undefined> => {
+      try {
+        const m = await edgeModel.get();
+        if (this.meta === undefined) this.load(m, tenant, host);
+        return m;
+      } catch (e) {
+        failure = e;
+        return undefined;
       }
-      return { model, scorer: this.scorer };
     });
+    if (model === undefined) {
+      const msg = failure instanceof Error ? failure.message : String(failure);
+      throw new Error(`${MODEL_UNAVAILABLE} ${msg}`, { cause: failure });
+    }
+    return model;
+  }
+
+  /** Restores the host's state from storage, or starts a new host when `tenant`/`host` are given. */
+  private load(model: EdgeModel, tenant?: string, host?: string): void {
+    const meta = this.store.getMeta();
+    if (meta) {
+      const saved = this.store.getRaw("scorer");
+      this.scorer = saved === null ? undefined : HostScorer.restore(JSON.parse(saved), model.options);
+      this.meta = meta;
+    } else if (tenant !== undefined && host !== undefined) {
+      this.meta = {
+        schema: SCHEMA_VERSION,
+        tenant,
+        host,
+        incarnation: crypto.randomUUID(),
+        nextSeq: 1,
+        deliveredSeq: 0,
+        sinkAttempts: 0,
+        sinkLastError: null,
+        droppedUndelivered: 0,
+        indexed: null,
+      };
+    }
   }
 
   /** Scores and stores a host's points (already validated by the Worker; checked again here). */
@@ -152,7 +163,7 @@ export class HostMonitor extends DurableObject<Env> {
   }
 
   private async ingestNow(req: IngestRequest): Promise<IngestResponse> {
-    const { model } = await this.ready(req.tenant, req.host);
+    const model = await this.ready(req.tenant, req.host);
     const meta = this.meta;
     if (meta === undefined) throw new Error("host state missing after initialisation");
     if (meta.tenant !== req.tenant || meta.host !== req.host) {

@@ -88,3 +88,9 @@ export function parseRpc<T extends z.ZodType>(schema: T, input: unknown, what: s
   if (!r.success) throw new TypeError(`invalid ${what}: ${z.prettifyError(r.error)}`);
   return r.data;
 }
+
+/**
+ * Errors cross the RPC boundary as plain Errors (message only); a model that cannot be loaded is marked
+ * by this prefix so the Worker answers 503 instead of 500.
+ */
+export const MODEL_UNAVAILABLE = "model unavailable:";

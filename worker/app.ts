@@ -5,6 +5,7 @@
 import { Hono, type Context } from "hono";
 import { authenticate, requireScope, type Principal, type Scope } from "./auth.ts";
 import { config, type Config, type Env } from "./env.ts";
+import { MODEL_UNAVAILABLE } from "../durable-objects/protocol.ts";
 import { ApiError } from "./errors.ts";
 import { healthRoute } from "./routes/health.ts";
 import { hostsRoutes } from "./routes/hosts.ts";
@@ -66,21 +67,21 @@ export function createApp(): Hono<AppEnv> {
     throw new ApiError("not_found", `no route ${c.req.method} ${path}`);
   });
 
-  app.onError((err, c) => {
-    if (err instanceof ApiError) return err.toResponse();
-    if (isModelUnavailable(err)) {
-      return new ApiError("model_unavailable", "the model is not loaded yet; retry shortly", {
-        headers: { "Retry-After": "1" },
-      }).toResponse();
-    }
-    reportToSentry(c, err);
-    return new ApiError("internal", "internal error").toResponse();
-  });
+  app.onError(handleError);
   return app;
 }
 
-/** Errors from a Durable Object arrive as plain Errors; the model loader marks its own by message. */
-export const MODEL_UNAVAILABLE = "model unavailable:";
-function isModelUnavailable(e: unknown): boolean {
-  return e instanceof Error && e.message.startsWith(MODEL_UNAVAILABLE);
+/**
+ * The one place errors become responses: ApiErrors as they are, a model that cannot load as a 503,
+ * anything else as a 500 reported to Sentry (when configured) without leaking details to the client.
+ */
+export function handleError(err: unknown, c: AppContext): Response {
+  if (err instanceof ApiError) return err.toResponse();
+  if (err instanceof Error && err.message.startsWith(MODEL_UNAVAILABLE)) {
+    return new ApiError("model_unavailable", "the model could not be loaded; retry shortly", {
+      headers: { "Retry-After": "1" },
+    }).toResponse();
+  }
+  reportToSentry(c, err);
+  return new ApiError("internal", "internal error").toResponse();
 }

@@ -25,12 +25,9 @@ const Timestamp = z.union([
     .number()
     .refine(Number.isFinite, { message: "must be a finite number" })
     .pipe(
-      z
-        .number()
-        .int({ message: "epoch milliseconds must be an integer" })
-        .min(MIN_TIMESTAMP_MS, {
-          message: "epoch milliseconds expected (this looks like seconds, or is before 2000)",
-        }),
+      z.number().int({ message: "epoch milliseconds must be an integer" }).min(MIN_TIMESTAMP_MS, {
+        message: "epoch milliseconds expected (this looks like seconds, or is before 2000)",
+      }),
     ),
   z.iso.datetime({ offset: true, message: "must be ISO-8601 with a time zone, or epoch milliseconds" }),
 ]);

@@ -6,7 +6,8 @@
 import type { Hono } from "hono";
 import { edgeModel } from "../../durable-objects/model.ts";
 import { HostScorer } from "../../model/core/scorer.ts";
-import { guard, MODEL_UNAVAILABLE, type AppEnv } from "../app.ts";
+import { MODEL_UNAVAILABLE } from "../../durable-objects/protocol.ts";
+import { guard, type AppEnv } from "../app.ts";
 import { readJson } from "../body.ts";
 import { ApiError } from "../errors.ts";
 import {
