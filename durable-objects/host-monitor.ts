@@ -6,7 +6,8 @@
  * outbox from alarms with backoff (at-least-once, stable event ids).
  */
 import { DurableObject } from "cloudflare:workers";
-import { HostScorer, type Prediction } from "../model/core/scorer.ts";
+import type { Level } from "../model/core/alert.ts";
+import { HostScorer, type Prediction, type ScorerOptions } from "../model/core/scorer.ts";
 import type { Env } from "../worker/env.ts";
 import { HostMeta, HostStore, SCHEMA_VERSION, type EventRow } from "./host-store.ts";
 import { edgeModel, type EdgeModel } from "./model.ts";
@@ -86,6 +87,8 @@ export class HostMonitor extends DurableObject<Env> {
   private readonly retryBaseMs: number;
   private scorer: HostScorer | undefined;
   private meta: HostMeta | undefined;
+  /** Alert transitions of the ingest in progress (filled by the scorer's step hook). */
+  private transitions: AlertEvent[] = [];
   /** Serialises ingests: the scorer is mutated across awaits (model calls). */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -136,7 +139,8 @@ export class HostMonitor extends DurableObject<Env> {
     const meta = this.store.getMeta();
     if (meta) {
       const saved = this.store.getRaw("scorer");
-      this.scorer = saved === null ? undefined : HostScorer.restore(JSON.parse(saved), model.options);
+      this.scorer =
+        saved === null ? undefined : HostScorer.restore(JSON.parse(saved), this.scorerOptions(model));
       this.meta = meta;
     } else if (tenant !== undefined && host !== undefined) {
       this.meta = {
@@ -154,6 +158,30 @@ export class HostMonitor extends DurableObject<Env> {
     }
   }
 
+  /**
+   * The scorer's options for this object: the model's, plus a step hook that records alert level
+   * transitions as they happen (a batch can hold several — warning, then critical, then ok).
+   */
+  private scorerOptions(model: EdgeModel): ScorerOptions {
+    const keys = model.meta.horizons_minutes.map((m) => `${m}m`);
+    let level: Level | undefined;
+    return {
+      ...model.options,
+      onStep: (step) => {
+        const from = level ?? this.scorer?.level ?? "ok";
+        level = step.level;
+        if (step.level === from) return;
+        this.transitions.push({
+          host: this.meta?.host ?? "",
+          from,
+          to: step.level,
+          at: new Date(step.bucketStartMs + model.meta.step_seconds * 1000).toISOString(),
+          risk: Object.fromEntries(keys.map((k, i) => [k, Math.round(step.risk[i]! * 1e4) / 1e4])),
+        });
+      },
+    };
+  }
+
   /** Scores and stores a host's points (already validated by the Worker; checked again here). */
   async ingest(input: unknown): Promise<IngestResponse> {
     const req = parseRpc(IngestRequest, input, "ingest request");
@@ -169,7 +197,7 @@ export class HostMonitor extends DurableObject<Env> {
     if (meta.tenant !== req.tenant || meta.host !== req.host) {
       throw new Error(`object belongs to ${meta.tenant}/${meta.host}, not ${req.tenant}/${req.host}`);
     }
-    const scorer = this.scorer ?? HostScorer.create(req.host, model.options);
+    const scorer = this.scorer ?? HostScorer.create(req.host, this.scorerOptions(model));
 
     // Duplicates: same timestamp as a point already accepted (stored) or earlier in this request.
     const seen = new Set<number>();
@@ -186,7 +214,7 @@ export class HostMonitor extends DurableObject<Env> {
       fresh.push(p);
     }
 
-    const levelBefore = scorer.level;
+    this.transitions = [];
     let result;
     try {
       result =
@@ -201,7 +229,7 @@ export class HostMonitor extends DurableObject<Env> {
     const nowMs = Date.now();
     const accepted = fresh.filter((_, i) => result.acceptedMask[i]).sort((a, b) => a.timestamp - b.timestamp);
     const prediction = result.prediction;
-    const levelAfter = scorer.level;
+    const transitions = this.transitions;
 
     const next: HostMeta = { ...meta };
     try {
@@ -213,16 +241,7 @@ export class HostMonitor extends DurableObject<Env> {
         if (prediction && accepted.length > 0) {
           this.store.append(seq++, "predictions", Date.parse(prediction.as_of), prediction);
         }
-        if (levelAfter !== levelBefore && prediction) {
-          const alert: AlertEvent = {
-            host: req.host,
-            from: levelBefore,
-            to: levelAfter,
-            at: prediction.as_of,
-            risk: prediction.risk,
-          };
-          this.store.append(seq++, "alerts", Date.parse(prediction.as_of), alert);
-        }
+        for (const t of transitions) this.store.append(seq++, "alerts", Date.parse(t.at), t);
         next.nextSeq = seq;
         if (accepted.length > 0) {
           this.store.put("scorer", scorer.toJSON());

@@ -82,6 +82,19 @@ describe("HostMonitor persistence", () => {
     // Three failures in 20 h: the host is warned about and recovers, so there are transitions.
     expect(levels.some((l) => l !== "ok")).toBe(true);
     expect(alerts.length).toBeGreaterThanOrEqual(2);
+    // Transitions are recorded step by step, so they chain: ok → warning → … → each `from` is the
+    // previous `to`, and their times are the steps at which the level changed.
+    const bodies = await runInDurableObject(s, (_o: HostMonitor, state) =>
+      state.storage.sql
+        .exec<{ body: string }>("SELECT body FROM events WHERE topic = 'alerts' ORDER BY seq")
+        .toArray()
+        .map((r) => JSON.parse(r.body) as { from: string; to: string; at: string }),
+    );
+    expect(bodies[0]!.from).toBe("ok");
+    for (let i = 1; i < bodies.length; i++) {
+      expect(bodies[i]!.from).toBe(bodies[i - 1]!.to);
+      expect(Date.parse(bodies[i]!.at)).toBeGreaterThan(Date.parse(bodies[i - 1]!.at));
+    }
     const metricTs = rows.filter((r) => r.topic === "metrics").map((r) => r.ts);
     expect(metricTs).toEqual([...metricTs].sort((x, y) => x - y));
   });
