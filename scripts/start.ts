@@ -1,184 +1,653 @@
 /**
- * `npm start` — the main job. Until the edge runtime (Worker + Durable Objects, issue #3) lands this
- * runs the same scoring core locally: a simulated demo fleet streams through one HostScorer per host
- * (the ONNX LSTM through onnxruntime-web, exactly what each Durable Object will run) and a live
- * terminal view ranks hosts by risk with their predicted time to downtime.
+ * `npm start` — the edge runtime locally, with a demo fleet streaming through it.
  *
  *   npm start -- [--hosts 20] [--speed 300] [--seed 7] [--once]
  *
- * --speed is simulated seconds per real second; --once prints a single frame at the end (no live view),
- * for scripts and CI logs. Ctrl-C stops.
+ * 1. Key: on first run a random local API key is created and `.dev.vars` written with its SHA-256
+ *    (`API_KEYS`); an existing file is kept as it is (DEV_VARS_FILE, API_KEY: see scripts/start/args.ts).
+ * 2. `wrangler dev` on 127.0.0.1:$PORT (8787) in its own process group, Durable Object storage in a
+ *    fresh temporary directory (the demo regenerates its history every run, shifted to now; points older
+ *    than what a host already has would be dropped as late), then GET /health until the model is loaded.
+ * 3. The simulated fleet through POST /metrics: 18 h of warm-up as fast as the edge accepts, 6 h replayed
+ *    at --speed simulated seconds per real second, then real time (scripts/start/plan.ts).
+ * 4. A live view ranked by GET /hosts, details from GET /hosts/:host/prediction, and a log of level
+ *    changes; ANSI redraw on a terminal, periodic plain lines otherwise. --once prints the final view
+ *    and the event log after the replay and exits.
+ * Ctrl-C / SIGTERM / SIGHUP stop wrangler's whole process group and remove the temporary state.
  */
-import { parseArgs } from "node:util";
-import { z } from "zod";
-import { METRICS } from "../model/core/metrics.ts";
-import { HostScorer, type Prediction } from "../model/core/scorer.ts";
-import { loadModel } from "./lib/model-node.ts";
-import { parseFleetConfig, simulateHost, type Downtime, type HostSimulation } from "./simulator/fleet.ts";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { MetricPoint } from "./simulator/fleet.ts";
+import { realClock, StreamError, streamPoints, type StreamProgress } from "./simulator/stream.ts";
+import {
+  ApiCallError,
+  BatchIngestSchema,
+  EdgeClient,
+  parseBody,
+  type HostsListing,
+  type Prediction,
+} from "./start/api.ts";
+import { parseStartArgs, parseStartEnv, USAGE, type StartArgs } from "./start/args.ts";
+import { ensureDevVars } from "./start/dev-vars.ts";
+import { StartError } from "./start/errors.ts";
+import {
+  countPoints,
+  hostMajorPoints,
+  PhasedPoints,
+  planDemo,
+  TICK_MS,
+  type DemoPlan,
+  type Phase,
+} from "./start/plan.ts";
+import { assertPortFree } from "./start/port.ts";
+import { Progress } from "./start/progress.ts";
+import { FleetTracker } from "./start/tracker.ts";
+import { eventLine, renderFrame, visibleLength, type ViewState } from "./start/view.ts";
+import { errorTail, WranglerDev } from "./start/wrangler.ts";
 
-const Args = z.object({
-  hosts: z.coerce.number().int().min(1).max(200).default(20),
-  speed: z.coerce.number().positive().max(100_000).default(300),
-  seed: z.coerce.number().int().min(0).default(7),
-  once: z.boolean().default(false),
-});
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const IP = "127.0.0.1";
+/** Bounds of the start-up: wrangler's "Ready on" line, then a healthy GET /health. */
+const READY_TIMEOUT_MS = 120_000;
+const HEALTH_TIMEOUT_MS = 60_000;
+/** How often the view re-reads GET /hosts, ms. */
+const VIEW_REFRESH_MS = 1000;
+/** Without a terminal: a ranked summary this often, ms (events are printed as they happen). */
+const PLAIN_FRAME_EVERY_MS = 30_000;
+/** Hosts whose full prediction (contributors, time to breach) the view fetches each refresh. */
+const DETAIL_HOSTS = 5;
+/** Lines of wrangler's log shown when it fails. */
+const ERROR_TAIL_LINES = 30;
+/** The seed's example body (README), for the printed curl. */
+const SEED_BODY = '{"cpu_usage":75.5,"memory_usage":82.3,"network_latency":120.0,"error_rate":0.05}';
 
-const WARMUP_HOURS = 18;
-const SHOW_HOURS = 6;
-
-function parse(): z.infer<typeof Args> {
-  try {
-    const { values } = parseArgs({
-      options: {
-        hosts: { type: "string" },
-        speed: { type: "string" },
-        seed: { type: "string" },
-        once: { type: "boolean" },
-      },
-      strict: true,
-    });
-    const r = Args.safeParse(values);
-    if (!r.success) throw new Error(`--${String(r.error.issues[0]!.path[0])}: ${r.error.issues[0]!.message}`);
-    return r.data;
-  } catch (e) {
-    console.error(
-      `${(e as Error).message}\nUsage: npm start -- [--hosts N] [--speed SIM_SECONDS_PER_SECOND] [--seed N] [--once]`,
-    );
-    process.exit(2);
-  }
-}
-
-const pct = (p: number) => `${(p * 100).toFixed(0).padStart(3)}%`;
-const COLOUR = {
-  ok: "\x1b[32m",
-  warning: "\x1b[33m",
-  critical: "\x1b[31m",
-  reset: "\x1b[0m",
-  dim: "\x1b[2m",
+const out = (line = ""): void => {
+  process.stdout.write(`${line}\n`);
 };
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const isTTY = process.stdout.isTTY === true;
 
-function eta(p: Prediction): string {
-  if (p.downtime_within_minutes !== null) return `down within ${p.downtime_within_minutes} min`;
-  const ttb = Object.entries(p.time_to_breach).sort((a, b) => a[1] - b[1])[0];
-  return ttb ? `${ttb[0]} breach in ${Math.round(ttb[1] / 60)} min` : "";
+export function curlCommands(url: string, key: string): { post: string; hosts: string } {
+  return {
+    post: `curl -sS -X POST ${url}/metrics -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '${SEED_BODY}'`,
+    hosts: `curl -sS '${url}/hosts?limit=5' -H 'Authorization: Bearer ${key}'`,
+  };
 }
 
-function frame(
-  nowMs: number,
-  predictions: Map<string, Prediction>,
-  sims: HostSimulation[],
-  colour: boolean,
-  events: string[],
-): string {
-  const c = (k: keyof typeof COLOUR) => (colour ? COLOUR[k] : "");
-  const down = (s: HostSimulation): Downtime | undefined =>
-    s.downtime.find((d) => d.startMs <= nowMs && nowMs < d.endMs);
-  const rows = sims
-    .map((s) => ({ sim: s, p: predictions.get(s.host) }))
-    .sort((a, b) => maxRisk(b.p) - maxRisk(a.p) || a.sim.host.localeCompare(b.sim.host));
-  const horizons = rows.find((r) => r.p)?.p ? Object.keys(rows.find((r) => r.p)!.p!.risk) : [];
-  const out = [
-    `${c("dim")}simulated time ${new Date(nowMs).toISOString().slice(0, 16).replace("T", " ")} UTC · scoring core + ONNX LSTM (onnxruntime-web) · Ctrl-C stops${c("reset")}`,
-    `${"host".padEnd(9)} ${"level".padEnd(9)} ${horizons.map((h) => `p(${h})`.padStart(7)).join(" ")}  ${"outlook".padEnd(30)} drivers`,
-  ];
-  for (const { sim, p } of rows) {
-    const d = down(sim);
-    if (d) {
-      out.push(
-        `${sim.host.padEnd(9)} ${c("critical")}${"DOWN".padEnd(9)}${c("reset")} ${c("dim")}(${d.family}, simulator label)${c("reset")}`,
-      );
-      continue;
-    }
-    if (!p) continue;
-    const drivers = p.contributors
-      .map((k) => `${k.metric}${k.z !== null ? ` z=${k.z.toFixed(1)}` : ""}`)
-      .join(", ");
-    out.push(
-      `${sim.host.padEnd(9)} ${c(p.level)}${p.level.padEnd(9)}${c("reset")} ${Object.values(p.risk)
-        .map((r) => pct(r).padStart(7))
-        .join(" ")}  ${eta(p).padEnd(30)} ${drivers}`,
-    );
+/** Thrown to leave the start-up early after Ctrl-C; not an error. */
+class StopRequested extends Error {}
+
+/** Stop requests (signals) and fatal errors, shared by every waiting loop. */
+class Lifecycle {
+  readonly controller = new AbortController();
+  fatal: Error | null = null;
+  stopSignal: NodeJS.Signals | null = null;
+  private firstSignalMs = 0;
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
   }
-  if (events.length > 0) out.push("", `${c("dim")}recent events${c("reset")}`, ...events.slice(-8));
-  return out.join("\n");
+
+  fail(e: Error): void {
+    this.fatal ??= e;
+    this.controller.abort();
+  }
+
+  /** Returns true when this signal asks to force (a second one, at least 1 s after the first). */
+  onSignal(sig: NodeJS.Signals): boolean {
+    const now = Date.now();
+    if (this.stopSignal === null) {
+      this.stopSignal = sig;
+      this.firstSignalMs = now;
+      this.controller.abort();
+      return false;
+    }
+    // npm and tsx relay the terminal's Ctrl-C, so one key press can arrive twice within milliseconds.
+    return now - this.firstSignalMs >= 1000;
+  }
+
+  /** Throws the fatal error, if any. */
+  check(): void {
+    if (this.fatal) throw this.fatal;
+  }
 }
 
-const maxRisk = (p: Prediction | undefined) => (p ? Math.max(...Object.values(p.risk)) : -1);
+const logTail = (w: WranglerDev): string =>
+  errorTail(w.lastLines(200), ERROR_TAIL_LINES)
+    .map((l) => `  | ${l}`)
+    .join("\n");
 
-async function main(): Promise<void> {
-  const args = parse();
-  const model = await loadModel();
-  // A fleet with more failures than normal so a few hosts head for trouble during the demo window.
-  const fleet = parseFleetConfig({
-    seed: args.seed,
-    hosts: args.hosts,
-    days: (WARMUP_HOURS + SHOW_HOURS) / 24,
-    failuresPerHostDay: 1.2,
-  });
-  const sims = Array.from({ length: args.hosts }, (_, i) => simulateHost(fleet, i));
-  const scorers = new Map(sims.map((s) => [s.host, HostScorer.create(s.host, model.options)]));
-  const predictions = new Map<string, Prediction>();
-  const showFrom = fleet.startMs + WARMUP_HOURS * 3_600_000;
-  const end = fleet.startMs + fleet.durationMs;
-  console.log(`model ${model.meta.version}; warming up ${args.hosts} hosts on ${WARMUP_HOURS} h of history…`);
-  const cursor = new Map(sims.map((s) => [s.host, 0]));
-  const events: string[] = [];
-  const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);
-  let lastMs = 0;
-  const advance = async (toMs: number, log = false) => {
-    for (const s of sims) {
-      if (log) {
-        for (const d of s.downtime) {
-          if (d.startMs >= lastMs && d.startMs < toMs)
-            events.push(`${clock(d.startMs)} ${s.host} DOWN (${d.family})`);
-        }
+function wranglerExited(w: WranglerDev, what: string): StartError {
+  const info = w.exitedWith;
+  const how =
+    info === null
+      ? "stopped"
+      : info.signal
+        ? `was killed by ${info.signal}`
+        : `exited with code ${info.code}`;
+  return new StartError("WRANGLER_EXITED", `wrangler dev ${how} ${what}. Its last log lines:\n${logTail(w)}`);
+}
+
+async function waitForWrangler(w: WranglerDev, life: Lifecycle, url: string): Promise<{ readyMs: number }> {
+  const started = Date.now();
+  const progress = new Progress({ isTTY, write: (t) => process.stdout.write(t) });
+  const timer = setInterval(
+    () => progress.update(`starting wrangler dev… ${seconds(Date.now() - started)}`),
+    250,
+  );
+  // Ends the timeout's sleep once the race is decided, so no timer keeps the process alive.
+  const decided = new AbortController();
+  try {
+    const outcome = await Promise.race([
+      w.ready.then(() => "ready" as const),
+      w.exited.then(() => "exited" as const),
+      realClock
+        .sleep(READY_TIMEOUT_MS, AbortSignal.any([life.signal, decided.signal]))
+        .then((): "stopped" | "timeout" => (life.signal.aborted ? "stopped" : "timeout")),
+    ]);
+    if (outcome === "exited") throw wranglerExited(w, "before it was ready");
+    if (outcome === "timeout") {
+      throw new StartError(
+        "WRANGLER_TIMEOUT",
+        `wrangler dev did not print "Ready on ${url}" within ${seconds(READY_TIMEOUT_MS)}. Its last log lines:\n${logTail(w)}`,
+      );
+    }
+    const readyMs = Date.now() - started;
+    if (outcome === "ready") progress.done(`wrangler dev ready on ${url} after ${seconds(readyMs)}`);
+    else progress.done("stopping…");
+    return { readyMs };
+  } finally {
+    clearInterval(timer);
+    decided.abort();
+  }
+}
+
+async function waitForHealth(client: EdgeClient, life: Lifecycle): Promise<string> {
+  const started = Date.now();
+  const progress = new Progress({ isTTY, write: (t) => process.stdout.write(t) });
+  let last: string;
+  while (!life.signal.aborted) {
+    try {
+      const h = await client.health(life.signal);
+      if (h.status === "ok" && h.inference.ready) {
+        const msg = `GET /health ok after ${seconds(Date.now() - started)}: model ${h.model_version} loaded in ${h.inference.load_ms ?? "?"} ms, sink ${h.sink.kind}`;
+        progress.done(msg);
+        return msg;
       }
-      let i = cursor.get(s.host)!;
-      const batch = [];
-      while (i < s.points.length && s.points[i]!.timestamp < toMs) batch.push(s.points[i++]!);
-      cursor.set(s.host, i);
-      if (batch.length === 0) continue;
-      const r = await scorers.get(s.host)!.ingest(batch);
-      if (!r.prediction) continue;
-      const prev = predictions.get(s.host)?.level ?? "ok";
-      if (log && r.prediction.level !== prev) {
-        const rising = prev === "ok" || r.prediction.level === "critical";
-        const top = rising ? r.prediction.contributors[0]?.metric : undefined;
-        events.push(
-          `${clock(Date.parse(r.prediction.as_of))} ${s.host} ${prev} → ${r.prediction.level} (p(30m) ${pct(r.prediction.risk["30m"] ?? 0).trim()}${top ? `, driven by ${top}` : ""})`,
+      if (h.environment_error) {
+        throw new StartError(
+          "EDGE_UNHEALTHY",
+          `the Worker reports a broken environment: ${h.environment_error}`,
+          `Check API_KEYS in the dev vars file.`,
         );
       }
-      predictions.set(s.host, r.prediction);
+      last = `status ${h.status}, inference ${h.inference.error ?? (h.inference.ready ? "ready" : "loading")}, sink ${h.sink.error ?? h.sink.kind}`;
+    } catch (e) {
+      if (e instanceof StartError) throw e;
+      last = e instanceof Error ? e.message : String(e);
     }
-    lastMs = toMs;
-  };
-  await advance(showFrom);
-  let stopped = false;
-  process.on("SIGINT", () => {
-    stopped = true;
-  });
-  const live = !args.once && process.stdout.isTTY;
-  const tickMs = 250;
-  // --once replays the window minute by minute without pausing, so no alert transition is skipped.
-  const simStepMs = args.once ? 60_000 : args.speed * tickMs;
-  let now = showFrom;
-  while (!stopped && now < end) {
-    now = Math.min(end, now + simStepMs);
-    await advance(now, true);
-    if (live) process.stdout.write(`\x1b[2J\x1b[H${frame(now, predictions, sims, true, events)}\n`);
-    else if (!args.once && (now - showFrom) % (30 * 60_000) < simStepMs)
-      console.log(`${frame(now, predictions, sims, false, events)}\n`);
-    if (!args.once) await new Promise((r) => setTimeout(r, tickMs));
+    if (Date.now() - started > HEALTH_TIMEOUT_MS) {
+      throw new StartError(
+        "HEALTH_TIMEOUT",
+        `GET /health not ready within ${seconds(HEALTH_TIMEOUT_MS)}; last: ${last}`,
+      );
+    }
+    progress.update(`waiting for GET /health… ${seconds(Date.now() - started)} (${last})`);
+    await realClock.sleep(250, life.signal);
   }
-  if (args.once || !live) console.log(frame(now, predictions, sims, false, []));
-  if (!live) console.log(`\nevents:\n${events.join("\n") || "(none)"}`);
-  const failures = sims.flatMap((s) => s.downtime.filter((d) => d.startMs >= showFrom));
-  console.log(
-    `\n${failures.length} downtime(s) in the demo window (${failures.map((d) => `${d.host} ${d.family}`).join(", ") || "none"}). Metrics: ${METRICS.join(", ")}.`,
+  return "stopped";
+}
+
+interface Demo {
+  args: StartArgs;
+  url: string;
+  key: string;
+  keyNote: string;
+  client: EdgeClient;
+  life: Lifecycle;
+  plan: DemoPlan;
+  tracker: FleetTracker;
+  /** fetch that also feeds every POST /metrics response to the tracker. */
+  teeFetch: typeof fetch;
+  /** The fleet's points, consumed phase after phase. */
+  points: PhasedPoints;
+  sent: number;
+  dataTimeMs: number | null;
+}
+
+function makeTeeFetch(tracker: FleetTracker, life: Lifecycle): typeof fetch {
+  return async (input, init) => {
+    const res = await fetch(input, init);
+    if (res.ok) {
+      try {
+        tracker.observe(parseBody(BatchIngestSchema, await res.clone().text(), "POST /metrics").hosts);
+      } catch (e) {
+        life.fail(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+    return res;
+  };
+}
+
+async function stream(
+  d: Demo,
+  phase: Phase,
+  points: Iterable<MetricPoint>,
+  onProgress?: (p: StreamProgress) => void,
+) {
+  const base = d.sent;
+  try {
+    return await streamPoints(
+      points,
+      {
+        url: `${d.url}/metrics`,
+        apiKey: d.key,
+        batchSize: phase.batchSize,
+        speed: phase.speed,
+        tickMs: TICK_MS,
+        shiftMs: d.plan.shiftMs,
+        fetch: d.teeFetch,
+        onProgress: (p) => {
+          d.sent = base + p.sentPoints;
+          if (p.lastTimestamp !== null) {
+            d.dataTimeMs = p.lastTimestamp;
+            d.tracker.passTime(p.lastTimestamp);
+          }
+          onProgress?.(p);
+        },
+      },
+      d.life.signal,
+    );
+  } catch (e) {
+    if (e instanceof StreamError) {
+      throw new StartError("STREAM_FAILED", `streaming the demo fleet failed: ${e.message}`, undefined, {
+        cause: e,
+      });
+    }
+    throw e;
+  }
+}
+
+async function warmUp(d: Demo, phase: Phase): Promise<void> {
+  const [total = 0] = countPoints(d.plan.fleet, [phase]);
+  const hours = (phase.toMs - phase.fromMs) / 3_600_000;
+  out(
+    `warm-up: ${d.args.hosts} hosts × ${hours} h of history = ${total.toLocaleString("en-US")} points, batches of ${phase.batchSize}…`,
   );
-  console.log(
-    "The edge API (Worker + Durable Objects, `POST /metrics`) arrives with issue #3; see README.md.",
+  const progress = new Progress({ isTTY, write: (t) => process.stdout.write(t) });
+  const started = performance.now();
+  const r = await stream(d, phase, hostMajorPoints(d.plan.fleet, phase), (p) => {
+    const rate = p.sentPoints / Math.max(0.001, (performance.now() - started) / 1000);
+    progress.update(
+      `warm-up: ${p.sentPoints.toLocaleString("en-US")}/${total.toLocaleString("en-US")} points (${Math.round((100 * p.sentPoints) / Math.max(1, total))} %) · ${Math.round(rate).toLocaleString("en-US")} points/s`,
+    );
+  });
+  const ms = performance.now() - started;
+  if (r.stoppedBy === "aborted") {
+    progress.done(`warm-up interrupted after ${r.sentPoints.toLocaleString("en-US")} points`);
+    return;
+  }
+  progress.done(
+    `warm-up done: ${r.sentPoints.toLocaleString("en-US")} points in ${seconds(ms)} (${Math.round(r.sentPoints / (ms / 1000)).toLocaleString("en-US")} points/s, ${r.batches} requests, ${r.retries} retries)` +
+      (d.tracker.droppedLate + d.tracker.duplicates > 0
+        ? `; the edge dropped ${d.tracker.droppedLate} late and ${d.tracker.duplicates} duplicate points`
+        : ""),
   );
 }
 
-await main();
+/** Everything the view shows, refreshed from the API. */
+interface ViewData {
+  listing: HostsListing | null;
+  listingError: string | null;
+  details: Map<string, Prediction>;
+}
+
+async function refreshView(d: Demo, v: ViewData): Promise<void> {
+  try {
+    const listing = await d.client.hosts(Math.min(1000, d.args.hosts + 10), d.life.signal);
+    const top = listing.hosts.slice(0, DETAIL_HOSTS);
+    const details = await Promise.all(
+      top.map(async (h) => [h.host, await d.client.prediction(h.host, d.life.signal)] as const),
+    );
+    v.listing = listing;
+    v.listingError = null;
+    v.details = new Map(details.flatMap(([h, p]) => (p === null ? [] : [[h, p] as const])));
+  } catch (e) {
+    if (!(e instanceof ApiCallError)) throw e;
+    if (!d.life.signal.aborted) v.listingError = e.message.slice(0, 120);
+  }
+}
+
+function viewState(d: Demo, v: ViewData, phase: string, note: string, footer: string[]): ViewState {
+  return {
+    url: d.url,
+    phase: phase === "warm-up" || phase === "replay" || phase === "live" ? phase : "done",
+    phaseNote: note,
+    dataTimeMs: d.dataTimeMs,
+    listing: v.listing,
+    listingError: v.listingError,
+    details: v.details,
+    down: d.tracker.downAt(d.dataTimeMs ?? 0),
+    events: d.tracker.eventsInOrder(),
+    pointsSent: d.sent,
+    footer,
+  };
+}
+
+function footerLines(d: Demo): string[] {
+  const c = curlCommands(d.url, d.key);
+  return [`API ${d.url} · key ${d.key} (${d.keyNote}) · Ctrl-C stops`, c.post, c.hosts];
+}
+
+/** Replay (and live) with the view running beside the stream. */
+async function play(d: Demo, phases: Phase[]): Promise<void> {
+  const v: ViewData = { listing: null, listingError: null, details: new Map() };
+  let current = phases[0];
+  let phaseStartedMs = Date.now();
+  let streaming = true;
+  const note = (): string => {
+    if (!current) return "";
+    if (!streaming) return "(stream finished; server still running)";
+    const frac =
+      d.dataTimeMs === null
+        ? 0
+        : (d.dataTimeMs - d.plan.shiftMs - current.fromMs) / (current.toMs - current.fromMs);
+    const speed = current.speed === 0 ? "unpaced" : current.speed === 1 ? "real time" : `×${current.speed}`;
+    return `(${speed}, ${Math.max(0, Math.min(100, Math.round(frac * 100)))} %, ${seconds(Date.now() - phaseStartedMs)})`;
+  };
+  const footer = footerLines(d);
+  let printedEvents = 0;
+  let lastPlainFrameMs = 0;
+  const draw = (): void => {
+    const phase = streaming ? (current?.name ?? "done") : "done";
+    if (isTTY) {
+      const rows = process.stdout.rows ?? 40;
+      const columns = process.stdout.columns ?? 120;
+      const footerRows = footer.reduce((n, l) => n + Math.max(1, Math.ceil(visibleLength(l) / columns)), 1);
+      const maxEvents = 8;
+      const maxRows = Math.max(3, rows - 3 - (maxEvents + 2) - footerRows - 1);
+      const frame = renderFrame(viewState(d, v, phase, note(), footer.slice(0, 1)), {
+        colour: true,
+        columns,
+        maxRows,
+        maxEvents,
+      });
+      // Footer lines (the curl commands) are never cut: they must stay copy-pastable.
+      const text = `${frame}\n\n${footer.slice(1).join("\n")}`;
+      process.stdout.write(`\x1b[H${text.split("\n").join("\x1b[K\n")}\x1b[K\x1b[J`);
+      return;
+    }
+    if (d.args.once) return;
+    for (const e of d.tracker.events.slice(printedEvents)) out(eventLine(e, false));
+    printedEvents = d.tracker.events.length;
+    if (Date.now() - lastPlainFrameMs >= PLAIN_FRAME_EVERY_MS) {
+      lastPlainFrameMs = Date.now();
+      out(
+        renderFrame(viewState(d, v, phase, note(), []), {
+          colour: false,
+          columns: null,
+          maxRows: 10,
+          maxEvents: 0,
+        }),
+      );
+      out();
+    }
+  };
+
+  if (isTTY) process.stdout.write("\x1b[?25l\x1b[2J");
+  let viewDone = false;
+  // Runs beside the stream and never rejects: an unexpected error (a response of the wrong shape, say)
+  // stops the demo through the lifecycle, which also ends the stream.
+  const viewLoop = (async () => {
+    try {
+      while (!viewDone && !d.life.signal.aborted) {
+        await refreshView(d, v);
+        if (!viewDone) draw();
+        await realClock.sleep(VIEW_REFRESH_MS, d.life.signal);
+      }
+    } catch (e) {
+      d.life.fail(e instanceof Error ? e : new Error(String(e)));
+    }
+  })();
+  try {
+    for (const phase of phases) {
+      current = phase;
+      phaseStartedMs = Date.now();
+      if (!isTTY && !d.args.once) out(`${phase.name}: ${phaseDescription(d, phase)}`);
+      const r = await stream(d, phase, d.points.take(phase));
+      if (r.stoppedBy === "aborted") return;
+    }
+    streaming = false;
+    if (d.args.once) return;
+    if (!isTTY) out("stream finished; wrangler dev keeps running until Ctrl-C");
+    await new Promise<void>((resolve) => {
+      if (d.life.signal.aborted) resolve();
+      d.life.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+  } finally {
+    viewDone = true;
+    await viewLoop;
+    if (isTTY) {
+      draw();
+      process.stdout.write("\x1b[?25h\n");
+    }
+  }
+}
+
+function phaseDescription(d: Demo, phase: Phase): string {
+  const hours = (phase.toMs - phase.fromMs) / 3_600_000;
+  if (phase.name === "replay") {
+    return phase.speed === 0
+      ? `${hours} h of data, unpaced`
+      : `${hours} h of data at ×${phase.speed} (${seconds((hours * 3_600_000) / phase.speed)})`;
+  }
+  return `${hours} h of data at real time`;
+}
+
+/** --once: after the replay, wait (bounded) for the host index to show the levels the stream last saw. */
+async function settleIndex(d: Demo): Promise<{ listing: HostsListing; settled: boolean }> {
+  let listing = await d.client.hosts(1000, d.life.signal);
+  for (let i = 0; i < 25; i++) {
+    const byHost = new Map(listing.hosts.map((h) => [h.host, h.level]));
+    const lagging = [...d.tracker.hosts].filter(([host, s]) => byHost.get(host) !== s.prediction.level);
+    if (lagging.length === 0) return { listing, settled: true };
+    await realClock.sleep(200, d.life.signal);
+    listing = await d.client.hosts(1000, d.life.signal);
+  }
+  return { listing, settled: false };
+}
+
+async function finalReport(d: Demo): Promise<void> {
+  const { listing, settled } = await settleIndex(d);
+  const top = listing.hosts.slice(0, DETAIL_HOSTS);
+  const details = new Map<string, Prediction>();
+  for (const h of top) {
+    const p = await d.client.prediction(h.host, d.life.signal);
+    if (p) details.set(h.host, p);
+  }
+  const v: ViewData = { listing, listingError: null, details };
+  out();
+  out(
+    renderFrame(viewState(d, v, "done", "", []), {
+      colour: isTTY,
+      columns: null,
+      maxRows: 1000,
+      maxEvents: 0,
+    }),
+  );
+  if (!settled) out("(the host index had not caught up with the last predictions after 5 s)");
+  out();
+  out("events:");
+  for (const e of d.tracker.eventsInOrder()) out(`  ${eventLine(e, isTTY)}`);
+  if (d.tracker.events.length === 0) out("  (none)");
+  const s = d.tracker.summary();
+  const lead = s.leadMinutes.length > 0 ? `, lead times ${s.leadMinutes.join(", ")} min` : "";
+  out();
+  out(
+    `summary: ${listing.total} hosts listed, ${d.tracker.hosts.size} with predictions; ${s.downtimes} simulated downtime(s) in the replay, ${s.flagged} flagged beforehand${lead}; ` +
+      `${d.tracker.accepted.toLocaleString("en-US")} points accepted, ${d.tracker.droppedLate} dropped late, ${d.tracker.duplicates} duplicates`,
+  );
+}
+
+async function main(): Promise<number> {
+  const args = parseStartArgs(process.argv.slice(2));
+  if (args.help) {
+    out(USAGE);
+    return 0;
+  }
+  // npm runs scripts from the package root; a relative DEV_VARS_FILE means relative to where npm was run.
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  const env = parseStartEnv(process.env, (p) => resolve(cwd, p), join(ROOT, ".dev.vars"));
+  const local = await ensureDevVars(env.devVarsFile, env.apiKey);
+  const shownFile = relative(process.cwd(), local.file).startsWith("..")
+    ? local.file
+    : relative(process.cwd(), local.file) || local.file;
+  const url = `http://${IP}:${env.port}`;
+  await assertPortFree(IP, env.port);
+
+  const life = new Lifecycle();
+  let wrangler: WranglerDev | null = null;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    const first = life.stopSignal === null;
+    if (first) process.stderr.write(`\n${sig}: stopping…\n`);
+    if (life.onSignal(sig) && wrangler) {
+      process.stderr.write(`\n${sig} again: killing wrangler dev's process group (${wrangler.pid})\n`);
+      try {
+        process.kill(-wrangler.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      process.exit(130);
+    }
+  };
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, onSignal);
+
+  const stateDir = await mkdtemp(join(tmpdir(), "edge-downtime-start-"));
+  let exitCode = 0;
+  let watchdog: Promise<void> = Promise.resolve();
+  try {
+    out(`starting wrangler dev on ${url} (Durable Object storage in ${stateDir}, removed at exit)`);
+    wrangler = WranglerDev.start({
+      cwd: ROOT,
+      ip: IP,
+      port: env.port,
+      envFile: local.file,
+      persistTo: join(stateDir, "state"),
+    });
+    out(`wrangler dev pid ${wrangler.pid} (process group ${wrangler.pid})`);
+    const w = wrangler;
+    let stopping = false;
+    watchdog = w.exited.then(() => {
+      if (!stopping) life.fail(wranglerExited(w, "unexpectedly"));
+    });
+    try {
+      const { readyMs } = await waitForWrangler(w, life, url);
+      life.check();
+      const client = new EdgeClient({ baseUrl: url, apiKey: local.key });
+      const health = await waitForHealth(client, life);
+      life.check();
+      // Stopped during start-up: straight to the cleanup below.
+      if (life.signal.aborted) throw new StopRequested();
+
+      const keyNote =
+        local.source === "env"
+          ? "from API_KEY"
+          : local.fileCreated
+            ? `new, hash in ${shownFile}`
+            : `from ${shownFile}`;
+      const curls = curlCommands(url, local.key);
+      out();
+      out(`Edge API:  ${url}   (wrangler dev ready in ${seconds(readyMs)}; ${health})`);
+      out(
+        `API key:   ${local.key}   (${local.fileCreated ? `created; its SHA-256 is in ${shownFile}, the key itself in its comment line` : keyNote}; tenant '${local.tenant}')`,
+      );
+      out(`Try it:    ${curls.post}`);
+      out(`           ${curls.hosts}`);
+      out();
+
+      const plan = planDemo(
+        { hosts: args.hosts, seed: args.seed, once: args.once, speed: args.speed },
+        Date.now(),
+      );
+      const tracker = new FleetTracker(plan.downtime, Infinity);
+      const d: Demo = {
+        args,
+        url,
+        key: local.key,
+        keyNote,
+        client,
+        life,
+        plan,
+        tracker,
+        teeFetch: makeTeeFetch(tracker, life),
+        points: new PhasedPoints(plan.fleet),
+        sent: 0,
+        dataTimeMs: null,
+      };
+      const [warm, ...rest] = plan.phases;
+      if (!warm) throw new Error("demo plan without phases");
+      const replay = rest[0];
+      if (!replay) throw new Error("demo plan without a replay");
+      const inReplay = plan.downtime.filter(
+        (x) => x.startMs >= replay.fromMs + plan.shiftMs && x.startMs < replay.toMs + plan.shiftMs,
+      ).length;
+      out(
+        `demo fleet: ${args.hosts} hosts, seed ${args.seed}, ${inReplay} simulated downtime(s) during the replay; ` +
+          `timestamps moved to now (the replay's last point is at about ${new Date(replay.toMs + plan.shiftMs).toISOString().slice(11, 16)} UTC)`,
+      );
+      await warmUp(d, warm);
+      life.check();
+      if (!life.signal.aborted) {
+        tracker.startLogging(replay.fromMs + plan.shiftMs);
+        if (args.once) out(`replay: ${phaseDescription(d, replay)}…`);
+        const started = Date.now();
+        await play(d, rest);
+        life.check();
+        if (args.once && !life.signal.aborted) {
+          out(`replay done in ${seconds(Date.now() - started)}`);
+          await finalReport(d);
+        }
+      }
+    } finally {
+      stopping = true;
+    }
+    life.check();
+  } catch (e) {
+    // After Ctrl-C, calls cut short by the abort fail; that is the requested stop, not an error.
+    exitCode =
+      e instanceof StopRequested || (life.stopSignal !== null && life.fatal === null) ? 0 : report(e);
+  } finally {
+    if (wrangler) {
+      out(`stopping wrangler dev (process group ${wrangler.pid})…`);
+      const r = await wrangler.stop();
+      await watchdog;
+      if (r.leftovers.length > 0) {
+        process.stderr.write(
+          `could not stop: ${r.leftovers.map((p) => `${p.pid} ${p.command.slice(0, 80)}`).join("; ")}\n`,
+        );
+        exitCode = 1;
+      } else {
+        out(`wrangler dev stopped${r.forced ? " (after SIGKILL)" : ""}; no process of its group is left.`);
+      }
+    }
+    await rm(stateDir, { recursive: true, force: true });
+  }
+  return exitCode;
+}
+
+function report(e: unknown): number {
+  if (e instanceof StartError) {
+    process.stderr.write(`\nnpm start: ${e.message}\n${e.hint ? `${e.hint}\n` : ""}`);
+    return e.exitCode;
+  }
+  process.stderr.write(`\nnpm start failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return 1;
+}
+
+try {
+  process.exitCode = await main();
+} catch (e) {
+  process.exitCode = report(e);
+}

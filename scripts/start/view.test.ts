@@ -1,0 +1,184 @@
+import { describe, expect, it } from "vitest";
+import type { HostsListing, Prediction } from "./api.ts";
+import { duration, eventLine, fit, renderFrame, visibleLength, type ViewState } from "./view.ts";
+
+const listing: HostsListing = {
+  hosts: [
+    {
+      host: "host-007",
+      level: "critical",
+      risk: 0.97,
+      risks: { "5m": 0.4, "15m": 0.8, "30m": 0.97 },
+      downtime_within_minutes: 15,
+      time_to_breach_s: 600,
+      as_of: "2026-11-24T10:00:00.000Z",
+      updated_at: "2026-11-24T10:00:01.000Z",
+    },
+    {
+      host: "host-002",
+      level: "warning",
+      risk: 0.02,
+      risks: { "5m": 0.0, "15m": 0.01, "30m": 0.02 },
+      downtime_within_minutes: null,
+      time_to_breach_s: 0,
+      as_of: "2026-11-24T10:00:00.000Z",
+      updated_at: "2026-11-24T10:00:01.000Z",
+    },
+    {
+      host: "host-003",
+      level: "ok",
+      risk: 0.01,
+      risks: { "5m": 0.0, "15m": 0.0, "30m": 0.01 },
+      downtime_within_minutes: null,
+      time_to_breach_s: null,
+      as_of: "2026-11-24T10:00:00.000Z",
+      updated_at: "2026-11-24T10:00:01.000Z",
+    },
+    {
+      host: "host-004",
+      level: "ok",
+      risk: 0.0,
+      risks: { "5m": 0.0, "15m": 0.0, "30m": 0.0 },
+      downtime_within_minutes: null,
+      time_to_breach_s: 120,
+      as_of: "2026-11-24T10:00:00.000Z",
+      updated_at: "2026-11-24T09:00:01.000Z",
+    },
+  ],
+  total: 4,
+  shards: 8,
+};
+
+const detail: Prediction = {
+  host: "host-007",
+  as_of: "2026-11-24T10:00:00.000Z",
+  risk: { "5m": 0.4, "15m": 0.8, "30m": 0.97 },
+  level: "critical",
+  level_since: "2026-11-24T09:40:00.000Z",
+  downtime_within_minutes: 15,
+  time_to_breach: { memory_usage: 540, error_rate: 1200 },
+  anomaly: { cpu_usage: 0, memory_usage: 0.9, network_latency: 0, error_rate: 0.2 },
+  contributors: [{ metric: "memory_usage", risk_delta: 0.41, value: 97.5, z: 6.04, anomaly: 0.9 }],
+  model_version: "v",
+  steps_seen: 1000,
+};
+
+const state: ViewState = {
+  url: "http://127.0.0.1:8787",
+  phase: "replay",
+  phaseNote: "(×300, 40 %)",
+  dataTimeMs: Date.parse("2026-11-24T10:00:30Z"),
+  listing,
+  listingError: null,
+  details: new Map([["host-007", detail]]),
+  down: new Map([
+    [
+      "host-003",
+      {
+        host: "host-003",
+        family: "cpu_saturation",
+        precursorStartMs: 0,
+        startMs: 0,
+        endMs: Date.parse("2026-11-24T11:00:00Z"),
+      },
+    ],
+  ]),
+  events: [
+    {
+      kind: "level",
+      atMs: Date.parse("2026-11-24T09:40:00Z"),
+      host: "host-007",
+      from: "ok",
+      to: "warning",
+      risk30m: 0.55,
+      driver: "memory_usage",
+    },
+    {
+      kind: "down",
+      atMs: Date.parse("2026-11-24T09:58:00Z"),
+      host: "host-003",
+      family: "cpu_saturation",
+      warnedMinutes: null,
+      levelAtDown: "ok",
+    },
+  ],
+  pointsSent: 25_000,
+  footer: ["curl …"],
+};
+
+const plain = { colour: false, columns: null, maxRows: 10, maxEvents: 5 };
+
+describe("renderFrame", () => {
+  it("shows hosts in the API's order with risks, outlook, drivers, DOWN labels and events", () => {
+    const lines = renderFrame(state, plain).split("\n");
+    expect(lines[0]).toContain("replay (×300, 40 %)");
+    expect(lines[0]).toContain("2026-11-24 10:00 UTC");
+    expect(lines[0]).toContain("25,000 points sent");
+    expect(lines[1]).toContain("4 hosts · 1 critical · 1 warning");
+    const rows = lines.filter((l) => l.startsWith("host-"));
+    expect(rows.map((r) => r.split(/\s+/)[0])).toEqual(["host-007", "host-002", "host-003", "host-004"]);
+    expect(rows[0]).toMatch(/critical\s+40%\s+80%\s+97%\s+down within 15 min\s+memory_usage \(z=6\.0 Δ41%\)/);
+    expect(rows[1]).toContain("at breach level");
+    expect(rows[2]).toContain("DOWN (cpu_saturation, simulated)");
+    // An ok host's index entry may be stale: no time to breach from it.
+    expect(rows[3]).toMatch(/^host-004\s+ok\s+0%\s+0%\s+0%$/);
+    expect(lines).toContain("09:40 host-007 ok → warning (p(30m) 55%, driven by memory_usage)");
+    expect(lines).toContain(
+      "09:58 host-003 DOWN (cpu_saturation, simulated) — not flagged beforehand (level ok)",
+    );
+    expect(lines.at(-1)).toBe("curl …");
+  });
+
+  it("limits rows and events, and says how many rows are hidden", () => {
+    const text = renderFrame(state, { ...plain, maxRows: 1, maxEvents: 1 });
+    expect(text).toContain("… 3 more");
+    expect(text).not.toContain("09:40 host-007");
+    expect(text).toContain("09:58 host-003");
+  });
+
+  it("colours levels only when asked, and cuts lines to the terminal width without breaking escapes", () => {
+    expect(renderFrame(state, plain)).not.toContain("\x1b[");
+    const coloured = renderFrame(state, { ...plain, colour: true, columns: 40 });
+    expect(coloured).toContain("\x1b[31mcritical");
+    for (const line of coloured.split("\n")) expect(visibleLength(line)).toBeLessThanOrEqual(40);
+  });
+
+  it("says when there is no listing yet or the last one failed", () => {
+    expect(renderFrame({ ...state, listing: null }, plain)).toContain("(no listing yet)");
+    expect(renderFrame({ ...state, listingError: "GET /hosts → HTTP 429" }, plain)).toContain(
+      "listing failed: GET /hosts → HTTP 429",
+    );
+  });
+});
+
+describe("helpers", () => {
+  it("fit keeps escapes and counts only visible characters", () => {
+    expect(fit("\x1b[31mabcdef\x1b[0m", 3)).toBe("\x1b[31mabc\x1b[0m");
+    expect(fit("abc", null)).toBe("abc");
+  });
+
+  it("duration picks a readable unit", () => {
+    expect([duration(0), duration(45), duration(600), duration(3 * 3600)]).toEqual([
+      "0 s",
+      "45 s",
+      "10 min",
+      "3.0 h",
+    ]);
+  });
+
+  it("eventLine says how early a downtime was flagged", () => {
+    expect(
+      eventLine(
+        {
+          kind: "down",
+          atMs: Date.parse("2026-11-24T09:58:00Z"),
+          host: "h",
+          family: "memory_leak",
+          warnedMinutes: 21,
+          levelAtDown: "critical",
+        },
+        false,
+      ),
+    ).toBe("09:58 h DOWN (memory_leak, simulated) — flagged 21 min before (level critical)");
+  });
+});
