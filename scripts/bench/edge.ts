@@ -1,0 +1,380 @@
+/**
+ * `npm run bench:edge` — benchmarks of the edge runtime inside workerd (local `wrangler dev` on
+ * 127.0.0.1; nothing is deployed):
+ *   1. cost per point (inference alone → scoring core → + storage → end to end through Worker→DO RPC;
+ *      incremental vs full-window re-runs; per-point vs per-host batches; early vs late history);
+ *   2. ingest throughput of the real Worker, POST /metrics vs POST /metrics/validate, same batches;
+ *   3. edge budget: gzip bundle (wrangler deploy --dry-run), cold start, memory, stored state per host.
+ * Writes bench/results/edge.json and edge.md. Every wrangler child runs in its own process group and is
+ * stopped (whole group) before exit, also on Ctrl-C.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { measureBundle, loadHosts, measureColdStart, runtimeRss, sampleRss } from "./edge/budget.ts";
+import { runCost, type CostPlan } from "./edge/cost.ts";
+import { BenchError } from "./edge/errors.ts";
+import { requestJson } from "./edge/http.ts";
+import { runIngest, type IngestPlan } from "./edge/ingest.ts";
+import { WranglerDev, type DevOptions } from "./edge/proc.ts";
+import {
+  EdgeReportSchema,
+  judge,
+  median,
+  plainSummary,
+  renderMarkdown,
+  summaryTable,
+  type EdgeReport,
+  type Measured,
+} from "./edge/report.ts";
+import { bundleWorker, writeApiKey, writeDevConfig } from "./edge/setup.ts";
+
+const ArgsSchema = z.object({
+  quick: z.boolean().default(false),
+  out: z.string().default("bench/results"),
+  clients: z.coerce.number().int().min(1).max(8).default(2),
+  "cold-runs": z.coerce.number().int().min(1).max(10).optional(),
+  seed: z.coerce.number().int().min(0).max(0xffffffff).default(20_261_124),
+  keep: z.boolean().default(false),
+});
+type Args = z.infer<typeof ArgsSchema>;
+
+const USAGE = `Usage: npm run bench:edge -- [--quick] [--out DIR] [--clients N] [--cold-runs N] [--seed N] [--keep]
+  --quick      fast smoke run (small loops; figures are rough)
+  --out        results directory (default bench/results)
+  --clients    concurrent clients in the throughput benchmark (default 2)
+  --cold-runs  fresh wrangler dev processes for the cold start (default 3, quick 1)
+  --seed       simulator seed of the benchmark data (default 20261124)
+  --keep       keep the temporary directory .data/bench-edge/<run> (configs, storage)`;
+
+function parse(argv: string[]): Args {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        quick: { type: "boolean" },
+        keep: { type: "boolean" },
+        out: { type: "string" },
+        clients: { type: "string" },
+        "cold-runs": { type: "string" },
+        seed: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new BenchError("USAGE", e instanceof Error ? e.message : String(e), { cause: e });
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const r = ArgsSchema.safeParse(values);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new BenchError("USAGE", `--${String(i.path[0])}: ${i.message}`);
+  }
+  return r.data;
+}
+
+function plans(a: Args): {
+  cost: CostPlan;
+  ingest: IngestPlan;
+  memory: { hosts: number; points: number };
+  coldRuns: number;
+} {
+  if (a.quick) {
+    return {
+      cost: {
+        points: 300,
+        windowPoints: 60,
+        plainPoints: 100,
+        plainWindowPoints: 20,
+        batches: [1, 50],
+        windows: [30, 60, 120],
+        segment: 100,
+        long: { points: 400, batch: 1 },
+        seed: a.seed,
+      },
+      ingest: {
+        shapes: [
+          { points: 100, hosts: 10, maxRequestsPerPhase: 4 },
+          { points: 1000, hosts: 20, maxRequestsPerPhase: 4 },
+        ],
+        clients: a.clients,
+        maxPhaseMs: 1500,
+        seed: a.seed,
+      },
+      memory: { hosts: 20, points: 30 },
+      coldRuns: a["cold-runs"] ?? 1,
+    };
+  }
+  return {
+    cost: {
+      points: 10_000,
+      windowPoints: 10_000,
+      plainPoints: 10_000,
+      plainWindowPoints: 1_000,
+      batches: [1, 10, 50, 100],
+      windows: [30, 60, 120],
+      segment: 1_000,
+      long: { points: 20_000, batch: 1 },
+      seed: a.seed,
+    },
+    ingest: {
+      shapes: [
+        { points: 100, hosts: 10, maxRequestsPerPhase: 400 },
+        { points: 1000, hosts: 20, maxRequestsPerPhase: 100 },
+      ],
+      clients: a.clients,
+      maxPhaseMs: 10_000,
+      seed: a.seed,
+    },
+    memory: { hosts: 200, points: 60 },
+    coldRuns: a["cold-runs"] ?? 3,
+  };
+}
+
+/** Per-tenant requests per period for the real Worker in this bench (wrangler.toml says 600 / 10 s). */
+const RATE_LIMIT = 1_000_000;
+
+const t0 = performance.now();
+const log = (section: string) => (line: string) =>
+  console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${section} ${line}`);
+
+/** Every wrangler dev still running; stopped on exit, error and Ctrl-C. */
+const running = new Set<WranglerDev>();
+/** Process groups of every wrangler dev started (for the report; the test checks they are empty). */
+const groups: number[] = [];
+/** Starts wrangler dev with a dev registry private to this run (next to its storage directory). */
+async function startDev(o: Omit<DevOptions, "registryPath" | "logFile">): Promise<WranglerDev> {
+  const dev = await WranglerDev.start({
+    ...o,
+    registryPath: join(dirname(o.persistTo), "registry"),
+    logFile: `${o.persistTo}.wrangler.log`,
+  });
+  running.add(dev);
+  groups.push(dev.pgid);
+  return dev;
+}
+async function stopDev(dev: WranglerDev): Promise<void> {
+  running.delete(dev);
+  await dev.stop();
+}
+async function stopAll(): Promise<void> {
+  await Promise.allSettled([...running].map((d) => stopDev(d)));
+}
+
+/** HEAD, and the runtime files (what the bundles contain) that differ from it. */
+function gitState(root: string): { commit: string; uncommitted: string[] } {
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8" });
+  try {
+    const paths = [
+      "worker",
+      "durable-objects",
+      "model",
+      "scripts/bench/edge",
+      "scripts/simulator",
+      "wrangler.toml",
+      "package-lock.json",
+    ];
+    const status = git("status", "--porcelain", "--", ...paths);
+    return {
+      commit: git("rev-parse", "HEAD").trim(),
+      // Porcelain lines are "XY path": two status letters (either may be a space), a space, the path.
+      uncommitted: status
+        .split("\n")
+        .filter((l) => l.length > 3)
+        .map((l) => l.slice(3)),
+    };
+  } catch {
+    return { commit: "unknown (not a git checkout)", uncommitted: [] };
+  }
+}
+
+function wranglerVersion(root: string): string {
+  const pkg = z
+    .object({ version: z.string() })
+    .parse(JSON.parse(readFileSync(join(root, "node_modules", "wrangler", "package.json"), "utf8")));
+  return pkg.version;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const args = parse(argv);
+  const root = resolve(import.meta.dirname, "..", "..");
+  const p = plans(args);
+  const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+  const tmp = join(root, ".data", "bench-edge", runId);
+  mkdirSync(tmp, { recursive: true });
+  const loadStart = loadavg();
+  const git = gitState(root);
+  const createdUtc = new Date().toISOString();
+  console.log(`bench:edge ${args.quick ? "(quick) " : ""}run ${runId}; temporary files in ${tmp}`);
+
+  try {
+    // 1. Cost per point, inside the bench Worker.
+    const L1 = log("[1/3 cost]");
+    L1("bundling the bench Worker (wrangler deploy --dry-run), then wrangler dev of that bundle…");
+    const benchSrc = join(root, "scripts", "bench", "edge", "worker", "wrangler.toml");
+    const benchOut = join(tmp, "bench-bundle");
+    await bundleWorker(root, benchSrc, benchOut);
+    const bench = await startDev({
+      root,
+      config: writeDevConfig(benchSrc, benchOut, join(tmp, "bench-dev")),
+      persistTo: join(tmp, "bench-state"),
+      readyTimeoutMs: 180_000,
+    });
+    const ready = await requestJson(
+      `${bench.url}/bench/ready`,
+      z.object({ ready: z.literal(true), load_ms: z.number(), model_version: z.string() }),
+    );
+    L1(`ready at ${bench.url}, model ${ready.body.model_version} loaded in ${ready.body.load_ms} ms`);
+    const cost = await runCost(bench.url, p.cost, runId, L1);
+    await stopDev(bench);
+
+    // 3a. Bundle.
+    const L3 = log("[3/3 budget]");
+    L3("wrangler deploy --dry-run (bundle only)…");
+    const realOut = join(tmp, "real-bundle");
+    const bundle = await measureBundle(root, realOut);
+    L3(
+      `modules gzip ${(bundle.modules_gzip_bytes / 1048576).toFixed(2)} MiB (wrangler says gzip ${bundle.wrangler_gzip_kib} KiB)`,
+    );
+
+    // Real Worker (that bundle): cold start, memory, then throughput (2), on one fresh process.
+    const setup = writeApiKey(tmp);
+    const realConfig = writeDevConfig(
+      join(root, "wrangler.toml"),
+      realOut,
+      join(tmp, "real-dev"),
+      RATE_LIMIT,
+    );
+    const startReal = (i: number) =>
+      startDev({
+        root,
+        config: realConfig,
+        envFile: setup.envFile,
+        persistTo: join(tmp, `real-state-${i}`),
+        readyTimeoutMs: 180_000,
+      });
+    L3("starting the real Worker (wrangler dev of that bundle, rate limit raised)…");
+    const real = await startReal(0);
+    const idle = sampleRss(real);
+    const colds = [await measureColdStart(real, setup.apiKey)];
+    L3(
+      `cold start 1: first POST /metrics ${colds[0]!.first_post_ms.toFixed(0)} ms, load_ms ${colds[0]!.load_ms}`,
+    );
+    const afterModel = sampleRss(real);
+    await loadHosts(real, setup.apiKey, p.memory.hosts, p.memory.points, args.seed, `mem${runId}`);
+    const afterHosts = sampleRss(real);
+    const perHost = (runtimeRss(afterHosts) - runtimeRss(afterModel)) / p.memory.hosts;
+    L3(
+      `memory: runtime RSS ${(runtimeRss(idle) / 1048576).toFixed(0)} MiB idle, ${(runtimeRss(afterModel) / 1048576).toFixed(0)} with model, ${(runtimeRss(afterHosts) / 1048576).toFixed(0)} after ${p.memory.hosts} hosts`,
+    );
+
+    const L2 = log("[2/3 ingest]");
+    const ingest = await runIngest(real.url, setup.apiKey, p.ingest, runId, L2);
+    const afterIngest = sampleRss(real);
+    await stopDev(real);
+
+    for (let i = 1; i < p.coldRuns; i++) {
+      const dev = await startReal(i);
+      colds.push(await measureColdStart(dev, setup.apiKey));
+      await stopDev(dev);
+      L3(
+        `cold start ${i + 1}: first POST /metrics ${colds[i]!.first_post_ms.toFixed(0)} ms, load_ms ${colds[i]!.load_ms}`,
+      );
+    }
+
+    const meta = z
+      .object({
+        version: z.string(),
+        hidden: z.number().int(),
+        layers: z.number().int(),
+        feature_names: z.array(z.string()),
+      })
+      .parse(JSON.parse(readFileSync(join(root, "model", "artifacts", "downtime-lstm.json"), "utf8")));
+    const measured: Measured = {
+      schema: "bench-edge/1",
+      created_utc: createdUtc,
+      command: `npm run bench:edge${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`,
+      quick: args.quick,
+      environment: {
+        node: process.version,
+        wrangler: wranglerVersion(root),
+        cpus: cpus().length,
+        loadavg_start: loadStart,
+        loadavg_end: loadavg(),
+        duration_s: (performance.now() - t0) / 1000,
+        git,
+        process_groups: groups,
+      },
+      model: {
+        version: meta.version,
+        hidden: meta.hidden,
+        layers: meta.layers,
+        features: meta.feature_names.length,
+      },
+      cost: {
+        ...cost,
+        plain_ts_forward: plainSummary(cost.rows),
+      },
+      ingest,
+      budget: {
+        bundle,
+        cold_start: {
+          runs: colds,
+          median_first_post_ms: median(colds.map((c) => c.first_post_ms)),
+          median_load_ms: median(colds.map((c) => c.load_ms)),
+        },
+        memory: {
+          hosts: p.memory.hosts,
+          points_per_host: p.memory.points,
+          idle_fresh: idle,
+          after_model: afterModel,
+          after_hosts: afterHosts,
+          after_ingest: afterIngest,
+          runtime_bytes_per_host: perHost,
+        },
+      },
+    };
+    const report: EdgeReport = EdgeReportSchema.parse({ ...measured, targets: judge(measured) });
+    const out = resolve(root, args.out);
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "edge.json"), JSON.stringify(report, null, 2) + "\n");
+    writeFileSync(join(out, "edge.md"), renderMarkdown(report));
+    console.log(`\n${summaryTable(report)}\n`);
+    console.log(
+      `wrote ${join(out, "edge.json")} and ${join(out, "edge.md")} (${report.environment.duration_s.toFixed(0)} s)`,
+    );
+    if (!args.keep) rmSync(tmp, { recursive: true, force: true });
+  } catch (e) {
+    for (const dev of running)
+      console.error(`--- last output of wrangler dev at ${dev.url} ---\n${dev.output(40)}`);
+    console.error(`wrangler logs and storage kept in ${tmp}`);
+    throw e;
+  } finally {
+    await stopAll();
+  }
+}
+
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    console.error(`\n${sig}: stopping wrangler…`);
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+main(process.argv.slice(2)).catch(async (e: unknown) => {
+  await stopAll();
+  if (e instanceof BenchError) {
+    console.error(`bench:edge failed (${e.code}): ${e.message}${e.code === "USAGE" ? `\n\n${USAGE}` : ""}`);
+    process.exit(e.code === "USAGE" ? 2 : 1);
+  }
+  console.error("bench:edge failed:", e);
+  process.exit(1);
+});

@@ -1,0 +1,273 @@
+/**
+ * Benchmark 1 — cost per point inside workerd, driven from Node against the bench Worker
+ * (scripts/bench/edge/worker/). Each loop runs entirely inside workerd and reports its own timings; this
+ * side only chooses the loops, checks the answers and derives µs/point.
+ */
+import { z } from "zod";
+import { requestJson } from "./http.ts";
+
+export const LAYERS = ["inference", "scorer", "store", "rpc"] as const;
+export type Layer = (typeof LAYERS)[number];
+
+/** What each layer adds (for the report). */
+export const LAYER_DOC: Record<Layer, string> = {
+  inference: "model inference alone (LstmModel.run through onnxruntime-web)",
+  scorer:
+    "scoring core + inference (HostScorer.ingest: resample, features, LSTM, anomaly, alerts, prediction)",
+  store:
+    "+ storage (HostMonitor.ingest inside the object: validation, duplicate check, scoring, one transactionSync)",
+  rpc: "end to end through Worker→DO RPC (stub.ingest from the Worker)",
+};
+
+const CostAnswer = z.object({
+  points: z.number().int(),
+  calls: z.number().int(),
+  elapsedMs: z.number().nonnegative(),
+  segments: z
+    .array(z.object({ points: z.number().int().positive(), elapsedMs: z.number().nonnegative() }))
+    .min(1),
+});
+
+const StatsAnswer = z.object({
+  scorerBytes: z.number().int().nonnegative(),
+  kvBytes: z.number().int().nonnegative(),
+  events: z.record(z.string(), z.number().int()),
+  eventBodyBytes: z.record(z.string(), z.number()),
+  databaseBytes: z.number().int().nonnegative(),
+  scorerSerializeUs: z.number().nonnegative().nullable(),
+});
+
+export type Engine = "ort" | "plain-ts";
+
+export interface CostRow {
+  layer: Layer;
+  /** onnxruntime-web, or the plain-TS forward (inference layer only). */
+  engine: Engine;
+  mode: "incremental" | "window";
+  /** Points per call (1 = one call per point). */
+  batch: number;
+  /** Steps re-run per point (window mode), else null. */
+  window: number | null;
+  points: number;
+  calls: number;
+  elapsed_ms: number;
+  us_per_point: number;
+  /** µs/point over the first and the last timing segment of the host's history. */
+  early_us_per_point: number;
+  late_us_per_point: number;
+  segment_points: number;
+  /** µs/point of every consecutive segment, in history order. */
+  segments_us_per_point: number[];
+}
+
+export interface StateRow {
+  batch: number;
+  points: number;
+  scorer_json_bytes: number;
+  /** µs per `toJSON` + `JSON.stringify` of that state (done on every ingest call). */
+  scorer_serialize_us: number | null;
+  kv_bytes: number;
+  events: Record<string, number>;
+  events_per_point: number;
+  event_body_bytes: Record<string, number>;
+  database_bytes: number;
+}
+
+export interface CostPlan {
+  points: number;
+  windowPoints: number;
+  /** Points of the plain-TS inference loops (incremental, and window re-runs). */
+  plainPoints: number;
+  plainWindowPoints: number;
+  batches: number[];
+  windows: number[];
+  segment: number;
+  /** A longer store-layer history (points, batch) for cost early vs late. */
+  long: { points: number; batch: number };
+  seed: number;
+}
+
+export interface CostReport {
+  plan: CostPlan;
+  rows: CostRow[];
+  long_history: CostRow;
+  state: StateRow[];
+}
+
+type Log = (line: string) => void;
+
+const us = (ms: number, points: number) => (ms * 1000) / points;
+
+async function runOne(
+  base: string,
+  run: string,
+  spec: {
+    layer: Layer;
+    engine?: Engine;
+    mode: "incremental" | "window";
+    batch: number;
+    window?: number;
+    points: number;
+    segment: number;
+    seed: number;
+  },
+): Promise<CostRow> {
+  const { body } = await requestJson(`${base}/bench/cost`, CostAnswer, {
+    body: { run, ...spec },
+    timeoutMs: 900_000,
+  });
+  if (body.points !== spec.points)
+    throw new Error(`bench worker ran ${body.points} points, asked ${spec.points}`);
+  const first = body.segments[0]!;
+  const last = body.segments[body.segments.length - 1]!;
+  return {
+    layer: spec.layer,
+    engine: spec.engine ?? "ort",
+    mode: spec.mode,
+    batch: spec.batch,
+    window: spec.window ?? null,
+    points: body.points,
+    calls: body.calls,
+    elapsed_ms: body.elapsedMs,
+    us_per_point: us(body.elapsedMs, body.points),
+    early_us_per_point: us(first.elapsedMs, first.points),
+    late_us_per_point: us(last.elapsedMs, last.points),
+    segment_points: spec.segment,
+    segments_us_per_point: body.segments.map((g) => us(g.elapsedMs, g.points)),
+  };
+}
+
+export function describeRow(r: CostRow): string {
+  const what = r.mode === "window" ? `window W=${r.window}` : `batch ${r.batch}`;
+  const layer = r.engine === "ort" ? r.layer : `${r.layer} (${r.engine})`;
+  return `${layer.padEnd(9)} ${what.padEnd(12)} ${r.points} pts, ${r.calls} calls: ${r.us_per_point.toFixed(1)} µs/pt (early ${r.early_us_per_point.toFixed(1)}, late ${r.late_us_per_point.toFixed(1)})`;
+}
+
+/** Runs every loop of the plan against the bench Worker at `base`. */
+export async function runCost(base: string, plan: CostPlan, runId: string, log: Log): Promise<CostReport> {
+  const seg = plan.segment;
+  // Warm-up (JIT, model session, first object): small runs of every layer, discarded.
+  const warm = Math.min(300, plan.points);
+  for (const layer of LAYERS) {
+    for (const batch of [1, 50]) {
+      await runOne(base, `w${runId}`, {
+        layer,
+        mode: "incremental",
+        batch,
+        points: warm,
+        segment: warm,
+        seed: plan.seed,
+      });
+    }
+  }
+  await runOne(base, `w${runId}`, {
+    layer: "inference",
+    mode: "window",
+    batch: 1,
+    window: 60,
+    points: 50,
+    segment: 50,
+    seed: plan.seed,
+  });
+  await runOne(base, `w${runId}`, {
+    layer: "inference",
+    engine: "plain-ts",
+    mode: "incremental",
+    batch: 10,
+    points: warm,
+    segment: warm,
+    seed: plan.seed,
+  });
+  log(`warm-up done (${warm} points per layer)`);
+
+  const rows: CostRow[] = [];
+  for (const layer of LAYERS) {
+    for (const batch of plan.batches) {
+      const r = await runOne(base, runId, {
+        layer,
+        mode: "incremental",
+        batch,
+        points: plan.points,
+        segment: seg,
+        seed: plan.seed,
+      });
+      rows.push(r);
+      log(describeRow(r));
+    }
+    if (layer === "inference") {
+      for (const window of plan.windows) {
+        const r = await runOne(base, runId, {
+          layer,
+          mode: "window",
+          batch: 1,
+          window,
+          points: plan.windowPoints,
+          segment: Math.min(seg, plan.windowPoints),
+          seed: plan.seed,
+        });
+        rows.push(r);
+        log(describeRow(r));
+      }
+      // The same loops with the plain-TS forward of the same weights (fewer points: it is slower).
+      for (const batch of plan.batches) {
+        const points = plan.plainPoints;
+        const r = await runOne(base, runId, {
+          layer,
+          engine: "plain-ts",
+          mode: "incremental",
+          batch,
+          points,
+          segment: Math.min(seg, points),
+          seed: plan.seed,
+        });
+        rows.push(r);
+        log(describeRow(r));
+      }
+      for (const window of plan.windows) {
+        const points = plan.plainWindowPoints;
+        const r = await runOne(base, runId, {
+          layer,
+          engine: "plain-ts",
+          mode: "window",
+          batch: 1,
+          window,
+          points,
+          segment: Math.min(seg, points),
+          seed: plan.seed,
+        });
+        rows.push(r);
+        log(describeRow(r));
+      }
+    }
+  }
+
+  const longHistory = await runOne(base, `l${runId}`, {
+    layer: "store",
+    mode: "incremental",
+    batch: plan.long.batch,
+    points: plan.long.points,
+    segment: seg,
+    seed: plan.seed + 1,
+  });
+  log(`long history: ${describeRow(longHistory)}`);
+
+  // Storage footprint of the store-layer hosts (one per batch size), after plan.points points each.
+  const state: StateRow[] = [];
+  for (const batch of plan.batches) {
+    const host = `store-b${batch}-${runId}`;
+    const { body: s } = await requestJson(`${base}/bench/stats`, StatsAnswer, { body: { host } });
+    const events = Object.values(s.events).reduce((a, b) => a + b, 0);
+    state.push({
+      batch,
+      points: plan.points,
+      scorer_json_bytes: s.scorerBytes,
+      scorer_serialize_us: s.scorerSerializeUs,
+      kv_bytes: s.kvBytes,
+      events: s.events,
+      events_per_point: events / plan.points,
+      event_body_bytes: s.eventBodyBytes,
+      database_bytes: s.databaseBytes,
+    });
+  }
+  return { plan, rows, long_history: longHistory, state };
+}

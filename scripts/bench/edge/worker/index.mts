@@ -1,0 +1,328 @@
+/**
+ * Bench-only Worker for `npm run bench:edge` (never deployed; started by the bench with `wrangler dev`
+ * on 127.0.0.1 and its own wrangler config, ./wrangler.toml).
+ *
+ * It runs the per-point cost loops *inside workerd*, at four depths of the real ingest path:
+ *   - `inference`: the raw ONNX call (`RecurrentModel.run` → `LstmModel.run`) on real feature rows;
+ *   - `scorer`:    `HostScorer.ingest` (resample → features → stateful LSTM → anomaly/alerts/prediction);
+ *   - `store`:     `HostMonitor.ingest` called inside the object (scoring + the SQLite transaction);
+ *   - `rpc`:       `stub.ingest(...)` from this Worker (Worker→DO RPC + everything above).
+ * `BenchHostMonitor` only adds bench methods to the real `HostMonitor`; the ingest path and storage are
+ * the production code. Points come from the fleet simulator (deterministic, labelled failures), so the
+ * scorer meets realistic risk levels (attribution replays included).
+ *
+ * Timers in workerd tick in 1 ms steps, so every figure is a whole loop of many calls.
+ *
+ * File extension `.mts`: the root tsconfig.json (Node types) includes `scripts/**\/*.ts`; this file needs
+ * the Workers types and is type-checked by ./tsconfig.json instead.
+ */
+import { z } from "zod";
+import onnxBytes from "../../../../model/artifacts/downtime-lstm.onnx";
+import { HostMonitor } from "../../../../durable-objects/host-monitor.ts";
+import { edgeModel } from "../../../../durable-objects/model.ts";
+import { featurizeSeries } from "../../../../model/core/offline.ts";
+import {
+  HostScorer,
+  type RecurrentModel,
+  type RecurrentState,
+  type ScorerState,
+} from "../../../../model/core/scorer.ts";
+import { N_FEATURES } from "../../../../model/core/features.ts";
+import { simulateHost } from "../../../simulator/fleet.ts";
+import { PlainLstm } from "../plain-lstm.ts";
+import type { Env } from "../../../../worker/env.ts";
+import type { StoredPoint } from "../../../../durable-objects/protocol.ts";
+
+export { HostIndex } from "../../../../durable-objects/host-index.ts";
+
+const TENANT = "bench";
+const STEP_MS = 60_000;
+
+/** One cost loop: which depth of the path, how points are grouped into calls, how many points. */
+export const CostSpec = z.strictObject({
+  /** Names this run's objects, so every loop starts from empty storage. */
+  run: z.string().regex(/^[a-z0-9-]{1,40}$/),
+  layer: z.enum(["inference", "scorer", "store", "rpc"]),
+  /** Inference engine (inference layer only): onnxruntime-web, or the plain-TS forward of the same weights. */
+  engine: z.enum(["ort", "plain-ts"]).default("ort"),
+  /** incremental: state carried, each point's step fed once; window: last `window` steps from zero state. */
+  mode: z.enum(["incremental", "window"]),
+  /** Points per call (per-host batch); 1 = one call per point. */
+  batch: z.number().int().min(1).max(1000),
+  /** Steps re-run per point in window mode. */
+  window: z.number().int().min(1).max(1000).optional(),
+  points: z.number().int().min(1).max(100_000),
+  /** Points per timing segment (cost early vs late in the host's history). */
+  segment: z.number().int().min(1).max(100_000),
+  seed: z.number().int().min(0).max(0xffffffff),
+});
+export type CostSpec = z.infer<typeof CostSpec>;
+
+export interface CostResult {
+  points: number;
+  calls: number;
+  elapsedMs: number;
+  /** Consecutive segments of about `segment` points (cut at call boundaries). */
+  segments: { points: number; elapsedMs: number }[];
+}
+
+export const StatsSpec = z.strictObject({ host: z.string().min(1).max(128) });
+
+/** What one host keeps in its object's SQLite storage. */
+export interface HostStats {
+  /** UTF-8 bytes of the persisted scorer JSON (resampler, normaliser, LSTM state, detectors, replay rows). */
+  scorerBytes: number;
+  /** UTF-8 bytes of every key/value row (scorer, meta, last prediction, …). */
+  kvBytes: number;
+  events: Record<string, number>;
+  /** Mean UTF-8 bytes of an event body, per topic. */
+  eventBodyBytes: Record<string, number>;
+  /** SQLite file size reported by workerd, bytes. */
+  databaseBytes: number;
+  /**
+   * µs to turn the restored scorer back into the stored JSON string (`toJSON` + `JSON.stringify`, what
+   * every ingest call does before its write), mean over a timed loop; null without a scorer.
+   */
+  scorerSerializeUs: number | null;
+}
+
+/** Simulated points of one host (canonical metrics only, as POST /metrics would store them). */
+const pointCache = new Map<string, StoredPoint[]>();
+function hostPoints(seed: number, n: number): StoredPoint[] {
+  const key = `${seed}:${n}`;
+  const hit = pointCache.get(key);
+  if (hit) return hit;
+  // Downtimes leave gaps, so simulate a little more than n minutes.
+  const days = Math.ceil((n * 1.25) / 1440) + 1;
+  const sim = simulateHost({ seed, hosts: 1, days }, 0).points;
+  if (sim.length < n) throw new Error(`simulator gave ${sim.length} points, need ${n}`);
+  const pts = sim.slice(0, n).map((p): StoredPoint => ({
+    timestamp: p.timestamp,
+    cpu_usage: p.cpu_usage,
+    memory_usage: p.memory_usage,
+    network_latency: p.network_latency,
+    error_rate: p.error_rate,
+  }));
+  pointCache.clear(); // one host's series at a time is plenty
+  pointCache.set(key, pts);
+  return pts;
+}
+
+/** Feature rows (rows × N_FEATURES) of a simulated host, at least `n` rows. */
+function hostRows(seed: number, n: number): Float32Array {
+  const series = featurizeSeries(hostPoints(seed, Math.ceil(n * 1.1) + 10), STEP_MS);
+  if (series.rows < n) throw new Error(`featurised ${series.rows} rows, need ${n}`);
+  return series.features.subarray(0, n * N_FEATURES);
+}
+
+/**
+ * The loops hand the event loop back this often (ms of work), and the pause is not counted. A runtime
+ * blocked for seconds leaves wrangler's inspector proxy unanswered, and wrangler then drops the
+ * connection to it: the next request fails with "Your worker restarted mid-request".
+ */
+const YIELD_EVERY_MS = 200;
+
+/**
+ * Runs `call(from, to)` over [0, points) in chunks of `batch`, timing segments of ~`segment` points.
+ * Elapsed times exclude the yields.
+ */
+async function timedLoop(
+  points: number,
+  batch: number,
+  segment: number,
+  call: (from: number, to: number) => Promise<void>,
+): Promise<CostResult> {
+  const segments: CostResult["segments"] = [];
+  let calls = 0;
+  const t0 = performance.now();
+  let paused = 0;
+  let segStart = t0;
+  let segPaused = 0;
+  let segFrom = 0;
+  let lastYield = t0;
+  for (let from = 0; from < points; from += batch) {
+    const to = Math.min(points, from + batch);
+    await call(from, to);
+    calls++;
+    if (to - segFrom >= segment || to === points) {
+      const now = performance.now();
+      segments.push({ points: to - segFrom, elapsedMs: now - segStart - segPaused });
+      segStart = now;
+      segPaused = 0;
+      segFrom = to;
+    }
+    if (performance.now() - lastYield >= YIELD_EVERY_MS && to < points) {
+      const before = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = performance.now();
+      paused += lastYield - before;
+      segPaused += lastYield - before;
+    }
+  }
+  return { points, calls, elapsedMs: performance.now() - t0 - paused, segments };
+}
+
+let plain: PlainLstm | undefined;
+
+/** The plain-TS forward behind the scorer's model contract (batch 1), weights read from the same ONNX file. */
+async function plainModel(): Promise<Pick<RecurrentModel, "zeroState" | "run">> {
+  const { meta } = await edgeModel.get();
+  plain ??= PlainLstm.fromOnnx(new Uint8Array(onnxBytes), {
+    nFeatures: meta.feature_names.length,
+    nHorizons: meta.horizons_minutes.length,
+    nForecast: meta.forecast_names.length,
+  });
+  const p = plain;
+  return {
+    zeroState: () => p.zeroState(1),
+    run: (x, steps, state) => Promise.resolve(p.run(x, 1, steps, state)),
+  };
+}
+
+async function inferenceLoop(s: CostSpec): Promise<CostResult> {
+  const model = s.engine === "plain-ts" ? await plainModel() : (await edgeModel.get()).options.model;
+  if (s.mode === "incremental") {
+    const x = hostRows(s.seed, s.points);
+    let state: RecurrentState = model.zeroState();
+    return timedLoop(s.points, s.batch, s.segment, async (from, to) => {
+      const out = await model.run(x.subarray(from * N_FEATURES, to * N_FEATURES), to - from, state);
+      state = out.state;
+    });
+  }
+  // Window mode: point i re-runs rows [i, i + W) from zero state (always a full window: steady state).
+  const w = s.window ?? 60;
+  const x = hostRows(s.seed, s.points + w);
+  const zero = model.zeroState();
+  return timedLoop(s.points, 1, s.segment, async (i) => {
+    await model.run(x.subarray(i * N_FEATURES, (i + w) * N_FEATURES), w, zero);
+  });
+}
+
+async function scorerLoop(s: CostSpec): Promise<CostResult> {
+  const { options } = await edgeModel.get();
+  const pts = hostPoints(s.seed, s.points);
+  const scorer = HostScorer.create("bench-scorer", options);
+  return timedLoop(s.points, s.batch, s.segment, async (from, to) => {
+    await scorer.ingest(pts.slice(from, to));
+  });
+}
+
+function checkIngest(r: { accepted: number; duplicates: number }, n: number): void {
+  if (r.accepted !== n || r.duplicates !== 0) {
+    throw new Error(
+      `ingest accepted ${r.accepted}/${n} points (duplicates ${r.duplicates}): the bench data is wrong`,
+    );
+  }
+}
+
+export function costHostName(s: CostSpec): string {
+  return `${s.layer}-b${s.batch}-${s.run}`;
+}
+
+export class BenchHostMonitor extends HostMonitor {
+  /** Runs one cost loop inside this object (layers inference, scorer and store). */
+  async costLoop(input: unknown): Promise<CostResult> {
+    const s = CostSpec.parse(input);
+    if (s.layer === "inference") return inferenceLoop(s);
+    if (s.layer === "scorer") return scorerLoop(s);
+    if (s.layer !== "store") throw new Error(`layer ${s.layer} does not run inside the object`);
+    const host = costHostName(s);
+    const pts = hostPoints(s.seed, s.points);
+    return timedLoop(s.points, s.batch, s.segment, async (from, to) => {
+      // The real path: RPC-input validation, duplicate check, scoring, one transactionSync, alarm.
+      checkIngest(await this.ingest({ tenant: TENANT, host, points: pts.slice(from, to) }), to - from);
+    });
+  }
+
+  /** Storage footprint of this host (reads HostStore's tables `kv` and `events` directly). */
+  async stats(): Promise<HostStats> {
+    const sql = this.ctx.storage.sql;
+    const utf8 = (s: string) => new TextEncoder().encode(s).byteLength;
+    const kv = sql.exec<{ k: string; v: string }>(`SELECT k, v FROM kv`).toArray();
+    const scorer = kv.find((r) => r.k === "scorer");
+    const events: Record<string, number> = {};
+    const eventBodyBytes: Record<string, number> = {};
+    for (const r of sql
+      .exec<{ topic: string; n: number; bytes: number }>(
+        `SELECT topic, count(*) AS n, sum(length(CAST(body AS BLOB))) AS bytes FROM events GROUP BY topic`,
+      )
+      .toArray()) {
+      events[r.topic] = r.n;
+      eventBodyBytes[r.topic] = r.n > 0 ? r.bytes / r.n : 0;
+    }
+    let scorerSerializeUs: number | null = null;
+    if (scorer) {
+      const { options } = await edgeModel.get();
+      const restored = HostScorer.restore(JSON.parse(scorer.v) as ScorerState, options);
+      const n = 300;
+      let bytes = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) bytes += JSON.stringify(restored.toJSON()).length;
+      scorerSerializeUs = ((performance.now() - t0) * 1000) / n;
+      if (bytes === 0) throw new Error("empty scorer JSON");
+    }
+    return {
+      scorerSerializeUs,
+      scorerBytes: scorer ? utf8(scorer.v) : 0,
+      kvBytes: kv.reduce((sum, r) => sum + utf8(r.k) + utf8(r.v), 0),
+      events,
+      eventBodyBytes,
+      databaseBytes: sql.databaseSize,
+    };
+  }
+}
+
+interface BenchEnv extends Omit<Env, "HOST_MONITOR"> {
+  HOST_MONITOR: DurableObjectNamespace<BenchHostMonitor>;
+}
+
+function objectFor(env: BenchEnv, name: string): DurableObjectStub<BenchHostMonitor> {
+  return env.HOST_MONITOR.get(env.HOST_MONITOR.idFromName(`${TENANT}/${name}`));
+}
+
+async function rpcLoop(env: BenchEnv, s: CostSpec): Promise<CostResult> {
+  const host = costHostName(s);
+  const stub = objectFor(env, host);
+  const pts = hostPoints(s.seed, s.points);
+  return timedLoop(s.points, s.batch, s.segment, async (from, to) => {
+    checkIngest(await stub.ingest({ tenant: TENANT, host, points: pts.slice(from, to) }), to - from);
+  });
+}
+
+async function route(req: Request, env: BenchEnv): Promise<Response> {
+  const path = new URL(req.url).pathname;
+  if (req.method === "GET" && path === "/bench/ready") {
+    const m = await edgeModel.get();
+    return Response.json({ ready: true, load_ms: m.loadMs, model_version: m.meta.version });
+  }
+  if (req.method !== "POST") return Response.json({ error: "not found" }, { status: 404 });
+  const body: unknown = await req.json();
+  if (path === "/bench/cost") {
+    const s = CostSpec.parse(body);
+    if (s.mode === "window" && s.layer !== "inference")
+      throw new Error("window mode is measured at the inference layer only");
+    const result =
+      s.layer === "rpc"
+        ? await rpcLoop(env, s)
+        : // inference/scorer loops run inside an object too (same isolate, same model), store needs its own.
+          await objectFor(env, s.layer === "store" ? costHostName(s) : `scratch-${s.run}`).costLoop(s);
+    return Response.json(result);
+  }
+  if (path === "/bench/stats") {
+    const s = StatsSpec.parse(body);
+    return Response.json(await objectFor(env, s.host).stats());
+  }
+  return Response.json({ error: "not found" }, { status: 404 });
+}
+
+export default {
+  async fetch(req: Request, env: BenchEnv): Promise<Response> {
+    try {
+      return await route(req, env);
+    } catch (e) {
+      const message =
+        e instanceof z.ZodError ? z.prettifyError(e) : e instanceof Error ? e.message : String(e);
+      return Response.json({ error: message }, { status: e instanceof z.ZodError ? 400 : 500 });
+    }
+  },
+} satisfies ExportedHandler<BenchEnv>;
