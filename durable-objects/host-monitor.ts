@@ -7,6 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Level } from "../model/core/alert.ts";
+import { alertPolicy } from "../model/core/meta.ts";
 import { HostScorer, type Prediction, type ScorerOptions } from "../model/core/scorer.ts";
 import type { Env } from "../worker/env.ts";
 import { HostMeta, HostStore, SCHEMA_VERSION, type EventRow } from "./host-store.ts";
@@ -14,7 +15,7 @@ import { edgeModel, type EdgeModel } from "./model.ts";
 import { HistoryRequest, IngestRequest, MODEL_UNAVAILABLE, parseRpc, type StoredPoint } from "./protocol.ts";
 import { nextRetryDelayMs } from "./sink/backoff.ts";
 import { sinkFromEnv } from "./sinks.ts";
-import type { EventSink, OutboxEvent, Topic } from "./sink/types.ts";
+import { SinkError, type EventSink, type OutboxEvent, type Topic } from "./sink/types.ts";
 
 /** How the Worker should refresh the host index (GET /hosts), or null when nothing changed enough. */
 export interface IndexEntry {
@@ -231,9 +232,13 @@ export class HostMonitor extends DurableObject<Env> {
     const prediction = result.prediction;
     const transitions = this.transitions;
 
-    const next: HostMeta = { ...meta };
+    let next: HostMeta = meta;
+    let indexChanged = false;
     try {
       this.ctx.storage.transactionSync(() => {
+        // Re-read inside the transaction: an alarm may have advanced the sink fields while the model
+        // ran; this write owns only nextSeq and indexed.
+        next = { ...(this.store.getMeta() ?? meta) };
         let seq = next.nextSeq;
         for (const p of accepted) {
           this.store.append(seq++, "metrics", p.timestamp, { host: req.host, ...p });
@@ -248,10 +253,10 @@ export class HostMonitor extends DurableObject<Env> {
           this.store.put("last_point_ms", Math.max(newest, accepted[accepted.length - 1]!.timestamp));
           if (prediction) this.store.put("prediction", prediction);
         }
-        next.indexed =
-          prediction && this.indexDue(next, prediction, nowMs)
-            ? this.indexMark(prediction, nowMs)
-            : next.indexed;
+        if (prediction && this.indexDue(next, warningRisk(prediction, model), prediction.level, nowMs)) {
+          next.indexed = { risk: warningRisk(prediction, model), level: prediction.level, atMs: nowMs };
+          indexChanged = true;
+        }
         this.store.put("meta", next);
       });
     } catch (e) {
@@ -260,7 +265,6 @@ export class HostMonitor extends DurableObject<Env> {
       throw e;
     }
     this.scorer = scorer;
-    const indexChanged = next.indexed !== meta.indexed;
     this.meta = next;
     await this.scheduleAlarm(nowMs);
     return {
@@ -273,19 +277,14 @@ export class HostMonitor extends DurableObject<Env> {
     };
   }
 
-  private indexDue(m: HostMeta, p: Prediction, nowMs: number): boolean {
-    const risk = warningRisk(p);
+  private indexDue(m: HostMeta, risk: number, level: Level, nowMs: number): boolean {
     const last = m.indexed;
     return (
       last === null ||
-      last.level !== p.level ||
+      last.level !== level ||
       Math.abs(last.risk - risk) >= INDEX_RISK_DELTA ||
       nowMs - last.atMs >= INDEX_MAX_AGE_MS
     );
-  }
-
-  private indexMark(p: Prediction, nowMs: number): HostMeta["indexed"] {
-    return { risk: warningRisk(p), level: p.level, atMs: nowMs };
   }
 
   /** The last stored prediction (null: this host never sent an accepted point). */
@@ -338,19 +337,17 @@ export class HostMonitor extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    const m = this.store.getMeta();
-    if (m === null) return;
+    if (this.store.getMeta() === null) return;
     const nowMs = Date.now();
-    let meta = m;
-    if (this.sink.kind === "upstash") meta = await this.flush(meta);
+    if (this.sink.kind === "upstash") await this.flush();
     // Retention: embedded mode keeps events only as history, so everything counts as "delivered".
-    const delivered = this.sink.kind === "upstash" ? meta.deliveredSeq : meta.nextSeq;
+    const m = this.store.getMeta()!;
+    const delivered = this.sink.kind === "upstash" ? m.deliveredSeq : m.nextSeq;
     const t = this.store.trim(nowMs - this.retentionMs, delivered, MAX_EVENTS);
-    if (t.droppedUndelivered > 0 || meta !== m) {
-      meta = { ...meta, droppedUndelivered: meta.droppedUndelivered + t.droppedUndelivered };
-      this.store.put("meta", meta);
-    }
-    this.meta = this.meta === undefined ? undefined : meta;
+    const meta =
+      t.droppedUndelivered > 0
+        ? this.patchMeta((x) => ({ droppedUndelivered: x.droppedUndelivered + t.droppedUndelivered }))
+        : m;
     if (this.sink.kind === "upstash" && meta.sinkAttempts > 0) {
       // Exponential backoff with jitter, never below half the base delay.
       const delay =
@@ -364,35 +361,44 @@ export class HostMonitor extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Applies a change to the stored meta. Synchronous read-modify-write, so an ingest that ran while
+   * this object awaited the sink keeps its own fields (nextSeq, indexed).
+   */
+  private patchMeta(change: (m: HostMeta) => Partial<HostMeta>): HostMeta {
+    const current = this.store.getMeta();
+    if (current === null) throw new Error("host meta missing");
+    const next = { ...current, ...change(current) };
+    this.store.put("meta", next);
+    if (this.meta !== undefined) this.meta = next;
+    return next;
+  }
+
   /** Delivers pending events in seq order; advances the watermark after each acknowledged batch. */
-  private async flush(m: HostMeta): Promise<HostMeta> {
-    if (this.sink.kind !== "upstash") return m;
-    let meta = m;
+  private async flush(): Promise<void> {
+    if (this.sink.kind !== "upstash") return;
     for (let i = 0; i < FLUSH_BATCHES_PER_ALARM; i++) {
+      const meta = this.store.getMeta()!;
       const rows = this.store.pending(meta.deliveredSeq, FLUSH_BATCH);
       if (rows.length === 0) break;
       const events = rows.map((r) => toOutboxEvent(meta, r));
       try {
         await this.sink.deliver(events);
-        meta = { ...meta, deliveredSeq: rows[rows.length - 1]!.seq, sinkAttempts: 0, sinkLastError: null };
-        this.store.put("meta", meta);
+        this.patchMeta(() => ({
+          deliveredSeq: rows[rows.length - 1]!.seq,
+          sinkAttempts: 0,
+          sinkLastError: null,
+        }));
       } catch (e) {
-        const delivered =
-          typeof (e as { delivered?: unknown }).delivered === "number"
-            ? (e as { delivered: number }).delivered
-            : 0;
-        const upTo = delivered > 0 ? rows[Math.min(delivered, rows.length) - 1]!.seq : meta.deliveredSeq;
-        meta = {
-          ...meta,
-          deliveredSeq: upTo,
-          sinkAttempts: meta.sinkAttempts + 1,
+        const delivered = e instanceof SinkError ? Math.min(e.delivered, rows.length) : 0;
+        this.patchMeta((x) => ({
+          deliveredSeq: delivered > 0 ? rows[delivered - 1]!.seq : x.deliveredSeq,
+          sinkAttempts: x.sinkAttempts + 1,
           sinkLastError: e instanceof Error ? e.message : String(e),
-        };
-        this.store.put("meta", meta);
+        }));
         break;
       }
     }
-    return meta;
   }
 }
 
@@ -406,18 +412,18 @@ function toOutboxEvent(m: HostMeta, r: EventRow): OutboxEvent {
   };
 }
 
-function warningRisk(p: Prediction): number {
-  const values = Object.values(p.risk);
-  return values[values.length - 1] ?? 0;
+/** The risk at the warning rule's horizon (what GET /hosts ranks by; 30 min for the shipped model). */
+function warningRisk(p: Prediction, model: EdgeModel): number {
+  const h = alertPolicy(model.meta).warning.horizonIndex;
+  return p.risk[`${model.meta.horizons_minutes[h]}m`] ?? 0;
 }
 
 function indexEntry(p: Prediction, model: EdgeModel): IndexEntry {
   const ttb = Object.values(p.time_to_breach);
-  const wh = `${model.meta.horizons_minutes[model.meta.horizons_minutes.length - 1]}m`;
   return {
     host: p.host,
     level: p.level,
-    risk: p.risk[wh] ?? warningRisk(p),
+    risk: warningRisk(p, model),
     risks: p.risk,
     downtime_within_minutes: p.downtime_within_minutes,
     time_to_breach_s: ttb.length > 0 ? Math.min(...ttb) : null,

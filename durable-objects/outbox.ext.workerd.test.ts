@@ -137,4 +137,32 @@ describe("outbox → Upstash Kafka REST", () => {
     const mine = (await received()).messages.filter((m) => m.key === `acme/${host}`);
     expect(new Set(mine.map((m) => JSON.parse(m.value).id)).size).toBe(9);
   });
+
+  it("points ingested while a flush is in flight keep their place (no lost or reused sequence numbers)", async () => {
+    const host = "sink-concurrent";
+    await control("hang", { count: 1 }); // the first produce request gets no answer for now
+    const t0 = Date.now() - 60_000;
+    const pt = (t: number) => ({
+      timestamp: t,
+      cpu_usage: 40,
+      memory_usage: 50,
+      network_latency: 90,
+      error_rate: 0.001,
+    });
+    await ingest(host, [pt(t0), pt(t0 + 1000)]); // schedules the flush, which now hangs
+    for (let i = 0; i < 200 && (await received()).produceRequests === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect((await received()).produceRequests).toBe(1);
+    await ingest(host, [pt(t0 + 2000), pt(t0 + 3000)]); // while the alarm awaits the sink
+    await control("reset"); // the hung request fails: the alarm records the failure
+    for (let i = 0; i < 200 && (await stub(host).sinkStatus()).attempts === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    await ingest(host, [pt(t0 + 4000)]); // would hit a reused sequence number if the alarm had rewound it
+    await drain(host);
+    const seqs = (await received()).messages
+      .filter((m) => m.key === `acme/${host}`)
+      .map((m) => Number(EventEnvelopeSchema.parse(JSON.parse(m.value)).id.split(":")[1]));
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expect(seqs.length).toBe(8); // 5 points + 3 predictions
+  });
 });
