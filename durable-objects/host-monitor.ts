@@ -10,7 +10,7 @@ import type { Level } from "../model/core/alert.ts";
 import { alertPolicy } from "../model/core/meta.ts";
 import { HostScorer, type Prediction, type ScorerOptions } from "../model/core/scorer.ts";
 import type { Env } from "../worker/env.ts";
-import { HostMeta, HostStore, SCHEMA_VERSION, type EventRow } from "./host-store.ts";
+import { HostMeta, HostStore, MetricsEventBody, SCHEMA_VERSION, type EventRow } from "./host-store.ts";
 import { edgeModel, type EdgeModel } from "./model.ts";
 import { HistoryRequest, IngestRequest, MODEL_UNAVAILABLE, parseRpc, type StoredPoint } from "./protocol.ts";
 import { nextRetryDelayMs } from "./sink/backoff.ts";
@@ -240,8 +240,15 @@ export class HostMonitor extends DurableObject<Env> {
         // ran; this write owns only nextSeq and indexed.
         next = { ...(this.store.getMeta() ?? meta) };
         let seq = next.nextSeq;
-        for (const p of accepted) {
-          this.store.append(seq++, "metrics", p.timestamp, { host: req.host, ...p });
+        if (accepted.length > 0) {
+          const body: MetricsEventBody = { host: req.host, points: accepted };
+          this.store.append(
+            seq++,
+            "metrics",
+            accepted[0]!.timestamp,
+            body,
+            accepted[accepted.length - 1]!.timestamp,
+          );
         }
         if (prediction && accepted.length > 0) {
           this.store.append(seq++, "predictions", Date.parse(prediction.as_of), prediction);
@@ -298,20 +305,28 @@ export class HostMonitor extends DurableObject<Env> {
     const m = this.store.getMeta();
     if (m === null) return null;
     const rows = (topic: Topic): EventRow[] => this.store.range(topic, q.fromMs, q.toMs, q.limit);
-    const pts = rows("metrics");
+    // Metrics rows hold one call's points each: expand, keep those in range, cap at `limit` points.
+    const points: StoredPoint[] = [];
+    let truncated = false;
+    const rows_ = this.store.range("metrics", q.fromMs, q.toMs, q.limit);
+    if (rows_.length >= q.limit) truncated = true;
+    for (const r of rows_) {
+      for (const p of MetricsEventBody.parse(JSON.parse(r.body)).points) {
+        if (p.timestamp < q.fromMs || p.timestamp >= q.toMs) continue;
+        if (points.length >= q.limit) truncated = true;
+        else points.push(p);
+      }
+    }
     const preds = rows("predictions");
     const alerts = rows("alerts");
     return {
       host: m.host,
       from: new Date(q.fromMs).toISOString(),
       to: new Date(q.toMs).toISOString(),
-      points: pts.map((r) => {
-        const { host: _host, ...p } = JSON.parse(r.body) as StoredPoint & { host: string };
-        return { time: new Date(p.timestamp).toISOString(), ...p };
-      }),
+      points: points.map((p) => ({ time: new Date(p.timestamp).toISOString(), ...p })),
       predictions: preds.map((r) => JSON.parse(r.body) as Prediction),
       alerts: alerts.map((r) => JSON.parse(r.body) as AlertEvent),
-      truncated: [pts, preds, alerts].some((l) => l.length >= q.limit),
+      truncated: truncated || [preds, alerts].some((l) => l.length >= q.limit),
     };
   }
 

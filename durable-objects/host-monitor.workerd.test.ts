@@ -75,8 +75,18 @@ describe("HostMonitor persistence", () => {
         .exec<{ seq: number; topic: string; ts: number }>("SELECT seq, topic, ts FROM events ORDER BY seq")
         .toArray(),
     );
-    expect(rows.filter((r) => r.topic === "metrics")).toHaveLength(pts.length);
+    // One metrics event per call (holding its points), one prediction per call.
+    expect(rows.filter((r) => r.topic === "metrics")).toHaveLength(res.length);
     expect(rows.filter((r) => r.topic === "predictions")).toHaveLength(res.length);
+    const stored = await runInDurableObject(s, (_o: HostMonitor, state) =>
+      state.storage.sql
+        .exec<{ body: string }>("SELECT body FROM events WHERE topic = 'metrics' ORDER BY seq")
+        .toArray()
+        .flatMap((r) =>
+          (JSON.parse(r.body) as { points: { timestamp: number }[] }).points.map((p) => p.timestamp),
+        ),
+    );
+    expect(stored).toEqual(pts.map((p) => p.timestamp));
     expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
     const alerts = rows.filter((r) => r.topic === "alerts");
     // Three failures in 20 h: the host is warned about and recovers, so there are transitions.
@@ -113,7 +123,7 @@ describe("HostMonitor persistence", () => {
       (_o: HostMonitor, state) =>
         state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events").one().n,
     );
-    expect(n).toBe(61); // recent events are kept (retention is 7 days)
+    expect(n).toBe(2); // one metrics + one prediction event, kept (retention is 7 days)
   });
 
   it("rejects RPC input the Worker should never send", async () => {

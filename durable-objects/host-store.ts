@@ -1,10 +1,13 @@
 /**
  * A HostMonitor's SQLite storage: one key/value table for state and one `events` table that is both
- * the host's bounded history and its outbox. Every accepted point, prediction and alert transition is
- * one row, written in the same transaction as the scorer state that produced it; a sink (when
- * configured) delivers rows in `seq` order and advances a single watermark (`delivered_seq`).
+ * the host's bounded history and its outbox. Each ingest call writes one `metrics` event holding all
+ * its accepted points (one row per call, not per point: row inserts are the dominant storage cost),
+ * one `predictions` event and one `alerts` event per level transition, in the same transaction as the
+ * scorer state that produced them; a sink (when configured) delivers rows in `seq` order and advances
+ * a single watermark (`deliveredSeq`). `ts`..`ts_end` is the time span an event covers (epoch ms).
  */
 import { z } from "zod";
+import { StoredPoint } from "./protocol.ts";
 import type { Topic } from "./sink/types.ts";
 
 export const SCHEMA_VERSION = 1;
@@ -40,9 +43,10 @@ export class HostStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)`);
     sql.exec(
-      `CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, ts INTEGER NOT NULL, body TEXT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, ts INTEGER NOT NULL,
+        ts_end INTEGER NOT NULL, body TEXT NOT NULL)`,
     );
-    sql.exec(`CREATE INDEX IF NOT EXISTS events_topic_ts ON events (topic, ts)`);
+    sql.exec(`CREATE INDEX IF NOT EXISTS events_topic_end ON events (topic, ts_end)`);
   }
 
   getRaw(key: string): string | null {
@@ -59,28 +63,34 @@ export class HostStore {
     return raw === null ? null : HostMeta.parse(JSON.parse(raw));
   }
 
-  append(seq: number, topic: Topic, ts: number, body: unknown): void {
+  append(seq: number, topic: Topic, ts: number, body: unknown, tsEnd: number = ts): void {
     this.sql.exec(
-      `INSERT INTO events (seq, topic, ts, body) VALUES (?, ?, ?, ?)`,
+      `INSERT INTO events (seq, topic, ts, ts_end, body) VALUES (?, ?, ?, ?, ?)`,
       seq,
       topic,
       ts,
+      tsEnd,
       JSON.stringify(body),
     );
   }
 
-  /** True when a metrics event with exactly this timestamp is stored (duplicate detection). */
+  /** True when a stored point has exactly this timestamp (duplicate detection; rare: out-of-order only). */
   hasPointAt(ts: number): boolean {
-    return (
-      this.sql.exec(`SELECT 1 FROM events WHERE topic = 'metrics' AND ts = ? LIMIT 1`, ts).toArray().length >
-      0
-    );
+    const rows = this.sql
+      .exec<{ body: string }>(
+        `SELECT body FROM events WHERE topic = 'metrics' AND ts_end >= ? AND ts <= ?`,
+        ts,
+        ts,
+      )
+      .toArray();
+    return rows.some((r) => pointsOf(r.body).some((p) => p.timestamp === ts));
   }
 
+  /** Events of a topic overlapping [fromMs, toMs), oldest first. */
   range(topic: Topic, fromMs: number, toMs: number, limit: number): EventRow[] {
     return this.sql
       .exec<{ seq: number; topic: Topic; ts: number; body: string }>(
-        `SELECT seq, topic, ts, body FROM events WHERE topic = ? AND ts >= ? AND ts < ? ORDER BY ts, seq LIMIT ?`,
+        `SELECT seq, topic, ts, body FROM events WHERE topic = ? AND ts_end >= ? AND ts < ? ORDER BY ts, seq LIMIT ?`,
         topic,
         fromMs,
         toMs,
@@ -131,4 +141,12 @@ export class HostStore {
     }
     return { deleted, droppedUndelivered };
   }
+}
+
+/** The body of a `metrics` event: one ingest call's accepted points, oldest first. */
+export const MetricsEventBody = z.object({ host: z.string(), points: z.array(StoredPoint) });
+export type MetricsEventBody = z.infer<typeof MetricsEventBody>;
+
+function pointsOf(body: string): StoredPoint[] {
+  return MetricsEventBody.parse(JSON.parse(body)).points;
 }
