@@ -11,6 +11,7 @@ import {
   type StoredPoint,
 } from "../durable-objects/protocol.ts";
 import { METRICS } from "../model/core/metrics.ts";
+import { ApiError } from "./errors.ts";
 
 export const MAX_POINTS_PER_REQUEST = 1000;
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -74,4 +75,24 @@ export function toStoredPoint(p: PointBody, receivedMs: number): StoredPoint {
   if (p.metrics && Object.keys(p.metrics).length > 0) out.metrics = p.metrics;
   if (p.labels && Object.keys(p.labels).length > 0) out.labels = p.labels;
   return out;
+}
+
+/**
+ * A body with more than MAX_POINTS_PER_REQUEST points is a 413, checked before the (costly) per-point
+ * validation.
+ */
+export function checkPointCount(body: unknown): void {
+  const n =
+    typeof body === "object" && body !== null && "points" in body && Array.isArray(body.points)
+      ? body.points.length
+      : 0;
+  if (n > MAX_POINTS_PER_REQUEST) {
+    throw new ApiError(
+      "payload_too_large",
+      `at most ${MAX_POINTS_PER_REQUEST} points per request (got ${n})`,
+      {
+        issues: [{ path: "points", message: `at most ${MAX_POINTS_PER_REQUEST} points` }],
+      },
+    );
+  }
 }

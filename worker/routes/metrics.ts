@@ -12,9 +12,9 @@ import { ApiError } from "../errors.ts";
 import { updateIndex } from "../index-update.ts";
 import {
   BatchBody,
+  checkPointCount,
   MAX_BODY_BYTES,
   MAX_FUTURE_MS,
-  MAX_POINTS_PER_REQUEST,
   PointBody,
   toStoredPoint,
 } from "../schemas.ts";
@@ -32,16 +32,7 @@ async function parseMetrics(
 
   let points: PointBody[];
   if (isBatch) {
-    const n = Array.isArray(body.points) ? body.points.length : 0;
-    if (n > MAX_POINTS_PER_REQUEST) {
-      throw new ApiError(
-        "payload_too_large",
-        `at most ${MAX_POINTS_PER_REQUEST} points per request (got ${n})`,
-        {
-          issues: [{ path: "points", message: `at most ${MAX_POINTS_PER_REQUEST} points` }],
-        },
-      );
-    }
+    checkPointCount(body);
     const r = BatchBody.safeParse(body);
     if (!r.success) throw ApiError.fromZod(r.error);
     points = r.data.points;

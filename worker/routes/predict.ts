@@ -10,13 +10,7 @@ import { MODEL_UNAVAILABLE } from "../../durable-objects/protocol.ts";
 import { guard, type AppEnv } from "../app.ts";
 import { readJson } from "../body.ts";
 import { ApiError } from "../errors.ts";
-import {
-  MAX_BODY_BYTES,
-  MAX_FUTURE_MS,
-  MAX_POINTS_PER_REQUEST,
-  PredictBody,
-  toStoredPoint,
-} from "../schemas.ts";
+import { MAX_BODY_BYTES, MAX_FUTURE_MS, checkPointCount, PredictBody, toStoredPoint } from "../schemas.ts";
 import { defaultHost } from "./host-param.ts";
 
 export function predictRoute(app: Hono<AppEnv>): void {
@@ -24,19 +18,7 @@ export function predictRoute(app: Hono<AppEnv>): void {
     await guard(c, "read");
     const receivedMs = Date.now();
     const body = await readJson(c.req.raw, MAX_BODY_BYTES);
-    const n =
-      typeof body === "object" && body !== null && "points" in body && Array.isArray(body.points)
-        ? body.points.length
-        : 0;
-    if (n > MAX_POINTS_PER_REQUEST) {
-      throw new ApiError(
-        "payload_too_large",
-        `at most ${MAX_POINTS_PER_REQUEST} points per request (got ${n})`,
-        {
-          issues: [{ path: "points", message: `at most ${MAX_POINTS_PER_REQUEST} points` }],
-        },
-      );
-    }
+    checkPointCount(body);
     const r = PredictBody.safeParse(body);
     if (!r.success) throw ApiError.fromZod(r.error);
     const host = r.data.host ?? defaultHost(c);

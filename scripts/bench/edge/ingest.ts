@@ -12,6 +12,7 @@ import { z } from "zod";
 import { simulateHost } from "../../simulator/fleet.ts";
 import { BenchError } from "./errors.ts";
 import { requestJson } from "./http.ts";
+import type { MetricPoint } from "../../simulator/types.ts";
 
 const MINUTE_MS = 60_000;
 
@@ -61,14 +62,8 @@ export interface IngestReport {
   shapes: ShapeResult[];
 }
 
-type Point = {
-  host: string;
-  timestamp: number;
-  cpu_usage: number;
-  memory_usage: number;
-  network_latency: number;
-  error_rate: number;
-};
+/** A point as the simulator makes it and POST /metrics takes it. */
+type Point = MetricPoint;
 
 /**
  * The request sequence of one client: request j holds, for each of its hosts, minutes

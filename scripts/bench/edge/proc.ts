@@ -7,22 +7,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { createServer } from "node:net";
 import { z } from "zod";
+import { freePort } from "../../start/port.ts";
 import { BenchError } from "./errors.ts";
 
-/** A port the OS considers free right now on `ip`. */
-export async function freePort(ip = "127.0.0.1"): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen({ host: ip, port: 0 }, () => {
-      const addr = server.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// One implementation of "a free port" for npm start and the bench.
+export { freePort };
 
 /** The wrangler CLI entry of the installed package. */
 export function wranglerBin(root: string): string {
