@@ -1,7 +1,10 @@
 /** Public data types of the fleet simulator. Field names match the edge's `POST /metrics` format. */
 
-export const METRIC_NAMES = ["cpu_usage", "memory_usage", "network_latency", "error_rate"] as const;
-export type MetricName = (typeof METRIC_NAMES)[number];
+import { METRICS, type MetricName } from "../../model/core/metrics.ts";
+
+/** The canonical metrics, in the model's order (one definition: model/core/metrics.ts). */
+export const METRIC_NAMES = METRICS;
+export type { MetricName };
 
 /** One observation of one host. */
 export interface MetricPoint {
