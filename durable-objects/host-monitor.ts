@@ -88,6 +88,8 @@ export class HostMonitor extends DurableObject<Env> {
   private readonly retryBaseMs: number;
   private scorer: HostScorer | undefined;
   private meta: HostMeta | undefined;
+  /** Pending alarm time, epoch ms (null: none; undefined: not read yet in this instance). */
+  private alarmAt: number | null | undefined;
   /** Alert transitions of the ingest in progress (filled by the scorer's step hook). */
   private transitions: AlertEvent[] = [];
   /** Serialises ingests: the scorer is mutated across awaits (model calls). */
@@ -344,14 +346,23 @@ export class HostMonitor extends DurableObject<Env> {
 
   /** Ensures an alarm is pending: soon when there is something to flush, else for retention. */
   private async scheduleAlarm(nowMs: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
+    // The pending alarm time is cached in memory (read from storage once per instance): this runs on
+    // every ingest.
+    this.alarmAt ??= await this.ctx.storage.getAlarm();
+    const current = this.alarmAt;
     const m = this.meta;
     const wantFlush = this.sink.kind === "upstash" && m !== undefined && m.sinkAttempts === 0;
     const at = wantFlush ? nowMs : nowMs + RETENTION_EVERY_MS;
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    if (current === null || current > at) await this.setAlarm(at);
+  }
+
+  private async setAlarm(atMs: number): Promise<void> {
+    await this.ctx.storage.setAlarm(atMs);
+    this.alarmAt = atMs;
   }
 
   override async alarm(): Promise<void> {
+    this.alarmAt = null; // the runtime cleared it by running it
     if (this.store.getMeta() === null) return;
     const nowMs = Date.now();
     if (this.sink.kind === "upstash") await this.flush();
@@ -368,11 +379,11 @@ export class HostMonitor extends DurableObject<Env> {
       const delay =
         this.retryBaseMs / 2 +
         nextRetryDelayMs(meta.sinkAttempts, { baseMs: this.retryBaseMs / 2, maxMs: 150_000 });
-      await this.ctx.storage.setAlarm(nowMs + delay);
+      await this.setAlarm(nowMs + delay);
     } else if (this.sink.kind === "upstash" && this.store.countAfter(meta.deliveredSeq) > 0) {
-      await this.ctx.storage.setAlarm(nowMs);
+      await this.setAlarm(nowMs);
     } else {
-      await this.ctx.storage.setAlarm(nowMs + RETENTION_EVERY_MS);
+      await this.setAlarm(nowMs + RETENTION_EVERY_MS);
     }
   }
 

@@ -14,10 +14,15 @@ export function timeToBreachSeconds(
   values: ArrayLike<number | null>,
   stepSeconds: number,
   breach: number,
-  opts: { minPoints?: number; maxSeconds?: number } = {},
+  opts: {
+    minPoints?: number;
+    maxSeconds?: number;
+    /** use only the first `count` values */ count?: number;
+  } = {},
 ): number | null {
   const minPoints = opts.minPoints ?? 10;
   const maxSeconds = opts.maxSeconds ?? 6 * 3600;
+  const len = opts.count ?? values.length;
   let n = 0;
   let sx = 0;
   let sy = 0;
@@ -25,7 +30,7 @@ export function timeToBreachSeconds(
   let sxy = 0;
   let last: number | null = null;
   let lastX = 0;
-  for (let i = 0; i < values.length; i++) {
+  for (let i = 0; i < len; i++) {
     const v = values[i];
     if (v === null || v === undefined || Number.isNaN(v)) continue;
     n++;
@@ -47,7 +52,7 @@ export function timeToBreachSeconds(
   // point does not swing the estimate.
   const intercept = (sy - slope * sx) / n;
   const fitted = intercept + slope * lastX;
-  const steps = (breach - Math.min(fitted, breach)) / slope - (values.length - 1 - lastX);
+  const steps = (breach - Math.min(fitted, breach)) / slope - (len - 1 - lastX);
   const seconds = Math.max(0, steps * stepSeconds);
   return seconds <= maxSeconds ? seconds : null;
 }

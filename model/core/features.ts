@@ -53,6 +53,8 @@ export interface FeatureState {
 export class FeatureBuilder {
   readonly normalizer: HostNormalizer;
   private readonly recent: (number | null)[][];
+  /** Scratch buffer for the trend window (no allocation per step). */
+  private readonly window: (number | null)[] = new Array<number | null>(TREND_STEPS).fill(null);
 
   /** @param stepSeconds spacing of the steps, for the trend's time scale */
   constructor(
@@ -71,9 +73,14 @@ export class FeatureBuilder {
     value: number | null,
     breach: number = METRIC_SPECS[METRICS[i]!].breach,
   ): number | null {
-    const window = [...this.recent[i]!, value];
-    if (window.length > TREND_STEPS) window.shift();
-    return timeToBreachSeconds(window, this.stepSeconds, breach);
+    // The last TREND_STEPS values including `value`, in a reused buffer (this runs 4× per step).
+    const r = this.recent[i]!;
+    const from = r.length + 1 > TREND_STEPS ? r.length + 1 - TREND_STEPS : 0;
+    const w = this.window;
+    let n = 0;
+    for (let k = from; k < r.length; k++) w[n++] = r[k]!;
+    w[n++] = value;
+    return timeToBreachSeconds(w, this.stepSeconds, breach, { count: n });
   }
 
   /**
