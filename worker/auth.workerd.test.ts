@@ -65,7 +65,9 @@ describe("auth — security", () => {
 
   it("429 with Retry-After once a tenant exceeds its rate limit", async () => {
     let limited: Response | undefined;
-    for (let i = 0; i < 700 && !limited; i++) {
+    // 600 per 10 s window: up to 2000 requests (a few seconds here; < 20 s on a slow machine, so at
+    // most three windows) put more than 600 into one window wherever the boundaries fall.
+    for (let i = 0; i < 2000 && !limited; i++) {
       const res = await call("/hosts/flood-1/prediction", { key: "flood" });
       if (res.status === 429) limited = res;
       else expect(res.status).toBe(404);
