@@ -7,11 +7,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Env } from "../worker/env.ts";
-import type { IndexEntry } from "./host-monitor.ts";
 import { HostName, parseRpc } from "./protocol.ts";
 
 const LEVELS = ["ok", "warning", "critical"] as const;
 
+/** A host's entry in the ranking, as its HostMonitor reports it after an ingest. */
 export const IndexEntrySchema = z.object({
   host: HostName,
   level: z.enum(LEVELS),
@@ -21,6 +21,8 @@ export const IndexEntrySchema = z.object({
   time_to_breach_s: z.number().nullable(),
   as_of: z.string(),
 });
+
+export type IndexEntry = z.infer<typeof IndexEntrySchema>;
 
 export const ListRequest = z.object({
   limit: z.number().int().min(1).max(1000),

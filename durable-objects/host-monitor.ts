@@ -7,28 +7,15 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Level } from "../model/core/alert.ts";
-import { alertPolicy } from "../model/core/meta.ts";
 import { HostScorer, type Prediction, type ScorerOptions } from "../model/core/scorer.ts";
 import type { Env } from "../worker/env.ts";
 import { HostMeta, HostStore, MetricsEventBody, SCHEMA_VERSION, type EventRow } from "./host-store.ts";
+import type { IndexEntry } from "./host-index.ts";
 import { edgeModel, type EdgeModel } from "./model.ts";
 import { HistoryRequest, IngestRequest, MODEL_UNAVAILABLE, parseRpc, type StoredPoint } from "./protocol.ts";
 import { nextRetryDelayMs } from "./sink/backoff.ts";
 import { sinkFromEnv } from "./sinks.ts";
 import { SinkError, type EventSink, type OutboxEvent, type Topic } from "./sink/types.ts";
-
-/** How the Worker should refresh the host index (GET /hosts), or null when nothing changed enough. */
-export interface IndexEntry {
-  host: string;
-  level: Prediction["level"];
-  /** Warning-horizon risk, fraction 0..1. */
-  risk: number;
-  risks: Record<string, number>;
-  downtime_within_minutes: number | null;
-  /** Smallest time-to-breach over metrics, seconds (null when none). */
-  time_to_breach_s: number | null;
-  as_of: string;
-}
 
 export interface IngestResponse {
   host: string;
@@ -204,8 +191,7 @@ export class HostMonitor extends DurableObject<Env> {
 
     // Duplicates: same timestamp as a point already accepted (stored) or earlier in this request.
     const seen = new Set<number>();
-    const lastMs = this.store.getRaw("last_point_ms");
-    const newest = lastMs === null ? -Infinity : Number(lastMs);
+    const newest = this.store.newestPointMs();
     const fresh: StoredPoint[] = [];
     let duplicates = 0;
     for (const p of req.points) {
@@ -259,11 +245,11 @@ export class HostMonitor extends DurableObject<Env> {
         next.nextSeq = seq;
         if (accepted.length > 0) {
           this.store.put("scorer", scorer.toJSON());
-          this.store.put("last_point_ms", Math.max(newest, accepted[accepted.length - 1]!.timestamp));
           if (prediction) this.store.put("prediction", prediction);
         }
-        if (prediction && this.indexDue(next, warningRisk(prediction, model), prediction.level, nowMs)) {
-          next.indexed = { risk: warningRisk(prediction, model), level: prediction.level, atMs: nowMs };
+        const risk = prediction?.risk[model.warningKey] ?? 0;
+        if (prediction && this.indexDue(next, risk, prediction.level, nowMs)) {
+          next.indexed = { risk, level: prediction.level, atMs: nowMs };
           indexChanged = true;
         }
         this.store.put("meta", next);
@@ -438,18 +424,12 @@ function toOutboxEvent(m: HostMeta, r: EventRow): OutboxEvent {
   };
 }
 
-/** The risk at the warning rule's horizon (what GET /hosts ranks by; 30 min for the shipped model). */
-function warningRisk(p: Prediction, model: EdgeModel): number {
-  const h = alertPolicy(model.meta).warning.horizonIndex;
-  return p.risk[`${model.meta.horizons_minutes[h]}m`] ?? 0;
-}
-
 function indexEntry(p: Prediction, model: EdgeModel): IndexEntry {
   const ttb = Object.values(p.time_to_breach);
   return {
     host: p.host,
     level: p.level,
-    risk: warningRisk(p, model),
+    risk: p.risk[model.warningKey] ?? 0,
     risks: p.risk,
     downtime_within_minutes: p.downtime_within_minutes,
     time_to_breach_s: ttb.length > 0 ? Math.min(...ttb) : null,

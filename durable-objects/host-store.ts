@@ -74,6 +74,14 @@ export class HostStore {
     );
   }
 
+  /** Timestamp of the newest stored point, epoch ms (−Infinity when none): one index lookup. */
+  newestPointMs(): number {
+    const row = this.sql
+      .exec<{ t: number | null }>(`SELECT max(ts_end) AS t FROM events WHERE topic = 'metrics'`)
+      .one();
+    return row.t ?? -Infinity;
+  }
+
   /** True when a stored point has exactly this timestamp (duplicate detection; rare: out-of-order only). */
   hasPointAt(ts: number): boolean {
     const rows = this.sql

@@ -8,7 +8,7 @@ import onnxBytes from "../model/artifacts/downtime-lstm.onnx";
 import metaJson from "../model/artifacts/downtime-lstm.json";
 import { anomalyFactory } from "../model/core/anomaly/index.ts";
 import { LstmModel } from "../model/core/lstm.ts";
-import { parseModelMeta, type ModelMeta } from "../model/core/meta.ts";
+import { alertPolicy, parseModelMeta, type ModelMeta } from "../model/core/meta.ts";
 import { asRecurrentModel } from "../model/core/recurrent.ts";
 import type { ScorerOptions } from "../model/core/scorer.ts";
 import { ortForWorkerd } from "./ort-workerd.ts";
@@ -16,6 +16,8 @@ import { ortForWorkerd } from "./ort-workerd.ts";
 export interface EdgeModel {
   meta: ModelMeta;
   options: ScorerOptions;
+  /** Key of the warning rule's horizon in `Prediction.risk` ("30m" for the shipped model): the ranking risk. */
+  warningKey: string;
   /** Wall time of the session creation in this isolate, ms (workerd timers tick in 1 ms steps). */
   loadMs: number;
 }
@@ -67,6 +69,7 @@ export async function loadEdgeModel(bytes: ArrayBuffer | Uint8Array = onnxBytes)
   return {
     meta,
     options: { meta, model: asRecurrentModel(lstm), anomaly: anomalyFactory },
+    warningKey: `${meta.horizons_minutes[alertPolicy(meta).warning.horizonIndex]}m`,
     loadMs: Date.now() - t0,
   };
 }

@@ -2,8 +2,8 @@
  * Refreshes the tenant's sharded host index (GET /hosts) after an ingest, in the background
  * (`waitUntil`): only hosts whose object said their ranking changed, one call per touched shard.
  */
-import type { IngestResponse, IndexEntry } from "../durable-objects/host-monitor.ts";
-import { indexObjectName, shardOf } from "../durable-objects/host-index.ts";
+import { indexObjectName, shardOf, type IndexEntry } from "../durable-objects/host-index.ts";
+import type { IngestResponse } from "../durable-objects/host-monitor.ts";
 import type { AppContext } from "./app.ts";
 
 export function updateIndex(c: AppContext, tenant: string, results: readonly IngestResponse[]): void {
