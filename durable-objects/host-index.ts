@@ -11,6 +11,11 @@ import { HostName, parseRpc } from "./protocol.ts";
 
 const LEVELS = ["ok", "warning", "critical"] as const;
 
+/** Ranking order of alert levels: ok 0, warning 1, critical 2. */
+export function severity(level: (typeof LEVELS)[number]): number {
+  return LEVELS.indexOf(level);
+}
+
 /** A host's entry in the ranking, as its HostMonitor reports it after an ingest. */
 export const IndexEntrySchema = z.object({
   host: HostName,
@@ -55,7 +60,7 @@ export class HostIndex extends DurableObject<Env> {
              body = excluded.body, updated_ms = excluded.updated_ms
            WHERE excluded.body IS NOT hosts.body`,
           e.host,
-          LEVELS.indexOf(e.level),
+          severity(e.level),
           e.risk,
           JSON.stringify(e),
           now,
@@ -67,7 +72,7 @@ export class HostIndex extends DurableObject<Env> {
   /** This shard's hosts at or above `minLevel`, most severe and riskiest first. */
   async list(input: unknown): Promise<{ hosts: ListedHost[]; total: number }> {
     const q = parseRpc(ListRequest, input, "list request");
-    const sev = LEVELS.indexOf(q.minLevel);
+    const sev = severity(q.minLevel);
     const rows = this.ctx.storage.sql
       .exec<{ body: string; updated_ms: number }>(
         `SELECT body, updated_ms FROM hosts WHERE severity >= ? ORDER BY severity DESC, risk DESC, host LIMIT ?`,

@@ -11,8 +11,8 @@ import { HostScorer, type Prediction, type ScorerOptions } from "../model/core/s
 import type { Env } from "../worker/env.ts";
 import { HostMeta, HostStore, MetricsEventBody, SCHEMA_VERSION, type EventRow } from "./host-store.ts";
 import type { IndexEntry } from "./host-index.ts";
-import { edgeModel, type EdgeModel } from "./model.ts";
-import { HistoryRequest, IngestRequest, MODEL_UNAVAILABLE, parseRpc, type StoredPoint } from "./protocol.ts";
+import { edgeModel, modelUnavailable, type EdgeModel } from "./model.ts";
+import { HistoryRequest, IngestRequest, parseRpc, type StoredPoint } from "./protocol.ts";
 import { nextRetryDelayMs } from "./sink/backoff.ts";
 import { sinkFromEnv } from "./sinks.ts";
 import { SinkError, type EventSink, type OutboxEvent, type Topic } from "./sink/types.ts";
@@ -117,10 +117,7 @@ export class HostMonitor extends DurableObject<Env> {
         return undefined;
       }
     });
-    if (model === undefined) {
-      const msg = failure instanceof Error ? failure.message : String(failure);
-      throw new Error(`${MODEL_UNAVAILABLE} ${msg}`, { cause: failure });
-    }
+    if (model === undefined) throw modelUnavailable(failure);
     return model;
   }
 

@@ -12,6 +12,7 @@ import { alertPolicy, parseModelMeta, type ModelMeta } from "../model/core/meta.
 import { asRecurrentModel } from "../model/core/recurrent.ts";
 import type { ScorerOptions } from "../model/core/scorer.ts";
 import { ortForWorkerd } from "./ort-workerd.ts";
+import { MODEL_UNAVAILABLE } from "./protocol.ts";
 
 export interface EdgeModel {
   meta: ModelMeta;
@@ -72,6 +73,12 @@ export async function loadEdgeModel(bytes: ArrayBuffer | Uint8Array = onnxBytes)
     warningKey: `${meta.horizons_minutes[alertPolicy(meta).warning.horizonIndex]}m`,
     loadMs: Date.now() - t0,
   };
+}
+
+/** The error a caller throws when the model cannot be loaded: the Worker answers it with a 503. */
+export function modelUnavailable(cause: unknown): Error {
+  const msg = cause instanceof Error ? cause.message : String(cause);
+  return new Error(`${MODEL_UNAVAILABLE} ${msg}`, { cause });
 }
 
 /** The isolate's model (what production uses). */

@@ -93,6 +93,12 @@ export class ApiError extends Error {
     );
   }
 
+  /** A 400 for issues found by checks beyond the schema (first issue in the message, at most 20 listed). */
+  static invalid(issues: Issue[]): ApiError {
+    const first = issues[0]!;
+    return new ApiError("invalid_field", `${first.path}: ${first.message}`, { issues: issues.slice(0, 20) });
+  }
+
   toResponse(): Response {
     const body: { error: { code: ErrorCode; message: string; issues?: Issue[] } } = {
       error: { code: this.code, message: this.message },

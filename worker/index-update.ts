@@ -2,9 +2,10 @@
  * Refreshes the tenant's sharded host index (GET /hosts) after an ingest, in the background
  * (`waitUntil`): only hosts whose object said their ranking changed, one call per touched shard.
  */
-import { indexObjectName, shardOf, type IndexEntry } from "../durable-objects/host-index.ts";
+import { shardOf, type IndexEntry } from "../durable-objects/host-index.ts";
 import type { IngestResponse } from "../durable-objects/host-monitor.ts";
 import type { AppContext } from "./app.ts";
+import { hostIndexShard } from "./objects.ts";
 
 export function updateIndex(c: AppContext, tenant: string, results: readonly IngestResponse[]): void {
   const shards = c.get("config").hostIndexShards;
@@ -17,10 +18,9 @@ export function updateIndex(c: AppContext, tenant: string, results: readonly Ing
     else byShard.set(s, [r.index]);
   }
   if (byShard.size === 0) return;
-  const ns = c.env.HOST_INDEX;
   c.executionCtx.waitUntil(
-    Promise.all(
-      [...byShard].map(([s, entries]) => ns.get(ns.idFromName(indexObjectName(tenant, s))).upsert(entries)),
-    ).catch((e: unknown) => console.error("host index update failed", e)),
+    Promise.all([...byShard].map(([s, entries]) => hostIndexShard(c.env, tenant, s).upsert(entries))).catch(
+      (e: unknown) => console.error("host index update failed", e),
+    ),
   );
 }

@@ -11,7 +11,7 @@ import {
   type StoredPoint,
 } from "../durable-objects/protocol.ts";
 import { METRICS } from "../model/core/metrics.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, type Issue } from "./errors.ts";
 
 export const MAX_POINTS_PER_REQUEST = 1000;
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -58,6 +58,26 @@ export const PredictBody = z.strictObject({
   host: HostName.optional(),
   points: z.array(PointBody).min(1, { message: "points must not be empty" }),
 });
+
+/**
+ * Stored forms of validated points, plus an issue for each timestamp more than MAX_FUTURE_MS ahead of
+ * the receive time (`pathOf(i)` names point i's timestamp field).
+ */
+export function toStoredPoints(
+  points: readonly PointBody[],
+  receivedMs: number,
+  pathOf: (i: number) => string,
+): { points: StoredPoint[]; issues: Issue[] } {
+  const issues: Issue[] = [];
+  const stored = points.map((p, i) => {
+    const s = toStoredPoint(p, receivedMs);
+    if (s.timestamp > receivedMs + MAX_FUTURE_MS) {
+      issues.push({ path: pathOf(i), message: "more than 5 minutes in the future" });
+    }
+    return s;
+  });
+  return { points: stored, issues };
+}
 
 /** Turns a validated point into the stored form: epoch ms timestamp (receive time when absent). */
 export function toStoredPoint(p: PointBody, receivedMs: number): StoredPoint {

@@ -7,12 +7,12 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { indexObjectName, type ListedHost } from "../../durable-objects/host-index.ts";
+import { severity, type ListedHost } from "../../durable-objects/host-index.ts";
 import type { HistoryResponse } from "../../durable-objects/host-monitor.ts";
-import { hostObjectName } from "../../durable-objects/protocol.ts";
 import type { Prediction } from "../../model/core/scorer.ts";
 import { guard, type AppContext, type AppEnv } from "../app.ts";
 import { ApiError } from "../errors.ts";
+import { hostIndexShard, hostMonitor } from "../objects.ts";
 import { checkHost } from "./host-param.ts";
 
 const Instant = z.union(
@@ -44,10 +44,6 @@ const ListQuery = z.object({
   level: z.enum(["ok", "warning", "critical"]).default("ok"),
 });
 
-function monitor(c: AppContext, tenant: string, host: string) {
-  return c.env.HOST_MONITOR.get(c.env.HOST_MONITOR.idFromName(hostObjectName(tenant, host)));
-}
-
 function query<T extends z.ZodType>(c: AppContext, schema: T): z.output<T> {
   const r = schema.safeParse(c.req.query());
   if (!r.success) throw ApiError.fromZod(r.error, "query");
@@ -59,23 +55,21 @@ export function hostsRoutes(app: Hono<AppEnv>): void {
     const { tenant } = await guard(c, "read");
     const q = query(c, ListQuery);
     const shards = c.get("config").hostIndexShards;
-    const ns = c.env.HOST_INDEX;
     const parts = await Promise.all(
       Array.from(
         { length: shards },
         (_, s) =>
-          ns
-            .get(ns.idFromName(indexObjectName(tenant, s)))
-            .list({ limit: q.limit, minLevel: q.level }) as Promise<{
+          hostIndexShard(c.env, tenant, s).list({ limit: q.limit, minLevel: q.level }) as Promise<{
             hosts: ListedHost[];
             total: number;
           }>,
       ),
     );
-    const sev = { ok: 0, warning: 1, critical: 2 } as const;
     const hosts = parts
       .flatMap((p) => p.hosts)
-      .sort((a, b) => sev[b.level] - sev[a.level] || b.risk - a.risk || a.host.localeCompare(b.host))
+      .sort(
+        (a, b) => severity(b.level) - severity(a.level) || b.risk - a.risk || a.host.localeCompare(b.host),
+      )
       .slice(0, q.limit);
     return c.json({ hosts, total: parts.reduce((s, p) => s + p.total, 0), shards });
   });
@@ -83,7 +77,7 @@ export function hostsRoutes(app: Hono<AppEnv>): void {
   app.get("/hosts/:host/prediction", async (c) => {
     const { tenant } = await guard(c, "read");
     const host = checkHost(c.req.param("host"), "path.host");
-    const p = (await monitor(c, tenant, host).prediction()) as Prediction | null;
+    const p = (await hostMonitor(c.env, tenant, host).prediction()) as Prediction | null;
     if (p === null) throw new ApiError("not_found", `no data for host '${host}'`);
     return c.json(p);
   });
@@ -92,7 +86,7 @@ export function hostsRoutes(app: Hono<AppEnv>): void {
     const { tenant } = await guard(c, "read");
     const host = checkHost(c.req.param("host"), "path.host");
     const q = query(c, HistoryQuery);
-    const h = (await monitor(c, tenant, host).history(q)) as HistoryResponse | null;
+    const h = (await hostMonitor(c.env, tenant, host).history(q)) as HistoryResponse | null;
     if (h === null) throw new ApiError("not_found", `no data for host '${host}'`);
     return c.json(h);
   });

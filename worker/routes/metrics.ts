@@ -5,19 +5,12 @@
  */
 import type { Hono } from "hono";
 import type { IngestResponse } from "../../durable-objects/host-monitor.ts";
-import { hostObjectName } from "../../durable-objects/protocol.ts";
 import { guard, type AppContext, type AppEnv } from "../app.ts";
 import { readJson } from "../body.ts";
 import { ApiError } from "../errors.ts";
 import { updateIndex } from "../index-update.ts";
-import {
-  BatchBody,
-  checkPointCount,
-  MAX_BODY_BYTES,
-  MAX_FUTURE_MS,
-  PointBody,
-  toStoredPoint,
-} from "../schemas.ts";
+import { hostMonitor } from "../objects.ts";
+import { BatchBody, checkPointCount, MAX_BODY_BYTES, PointBody, toStoredPoints } from "../schemas.ts";
 import { defaultHost } from "./host-param.ts";
 import type { StoredPoint } from "../../durable-objects/protocol.ts";
 
@@ -42,27 +35,15 @@ async function parseMetrics(
     points = [r.data];
   }
 
+  const stored = toStoredPoints(points, receivedMs, (i) => (isBatch ? `points.${i}.timestamp` : "timestamp"));
+  if (stored.issues.length > 0) throw ApiError.invalid(stored.issues);
   const byHost = new Map<string, StoredPoint[]>();
-  const issues: { path: string; message: string }[] = [];
-  points.forEach((p, i) => {
-    const stored = toStoredPoint(p, receivedMs);
-    if (stored.timestamp > receivedMs + MAX_FUTURE_MS) {
-      issues.push({
-        path: isBatch ? `points.${i}.timestamp` : "timestamp",
-        message: "more than 5 minutes in the future",
-      });
-      return;
-    }
-    const host = p.host ?? fallbackHost;
+  stored.points.forEach((p, i) => {
+    const host = points[i]!.host ?? fallbackHost;
     const list = byHost.get(host);
-    if (list) list.push(stored);
-    else byHost.set(host, [stored]);
+    if (list) list.push(p);
+    else byHost.set(host, [p]);
   });
-  if (issues.length > 0) {
-    throw new ApiError("invalid_field", `${issues[0]!.path}: ${issues[0]!.message}`, {
-      issues: issues.slice(0, 20),
-    });
-  }
   return { isBatch, byHost };
 }
 
@@ -73,7 +54,7 @@ export function metricsRoute(app: Hono<AppEnv>): void {
     const results = await Promise.all(
       [...byHost].map(
         ([host, pts]) =>
-          c.env.HOST_MONITOR.get(c.env.HOST_MONITOR.idFromName(hostObjectName(tenant, host))).ingest({
+          hostMonitor(c.env, tenant, host).ingest({
             tenant,
             host,
             points: pts,

@@ -4,13 +4,12 @@
  * host that had sent exactly these points would get.
  */
 import type { Hono } from "hono";
-import { edgeModel } from "../../durable-objects/model.ts";
+import { edgeModel, modelUnavailable } from "../../durable-objects/model.ts";
 import { HostScorer } from "../../model/core/scorer.ts";
-import { MODEL_UNAVAILABLE } from "../../durable-objects/protocol.ts";
 import { guard, type AppEnv } from "../app.ts";
 import { readJson } from "../body.ts";
 import { ApiError } from "../errors.ts";
-import { MAX_BODY_BYTES, MAX_FUTURE_MS, checkPointCount, PredictBody, toStoredPoint } from "../schemas.ts";
+import { MAX_BODY_BYTES, checkPointCount, PredictBody, toStoredPoints } from "../schemas.ts";
 import { defaultHost } from "./host-param.ts";
 
 export function predictRoute(app: Hono<AppEnv>): void {
@@ -22,27 +21,18 @@ export function predictRoute(app: Hono<AppEnv>): void {
     const r = PredictBody.safeParse(body);
     if (!r.success) throw ApiError.fromZod(r.error);
     const host = r.data.host ?? defaultHost(c);
-    const issues: { path: string; message: string }[] = [];
-    const points = r.data.points.map((p, i) => {
+    const { points, issues } = toStoredPoints(r.data.points, receivedMs, (i) => `points.${i}.timestamp`);
+    r.data.points.forEach((p, i) => {
       if (p.host !== undefined && p.host !== host) {
         issues.push({ path: `points.${i}.host`, message: `all points must belong to '${host}'` });
       }
-      const s = toStoredPoint(p, receivedMs);
-      if (s.timestamp > receivedMs + MAX_FUTURE_MS) {
-        issues.push({ path: `points.${i}.timestamp`, message: "more than 5 minutes in the future" });
-      }
-      return s;
     });
-    if (issues.length > 0) {
-      throw new ApiError("invalid_field", `${issues[0]!.path}: ${issues[0]!.message}`, {
-        issues: issues.slice(0, 20),
-      });
-    }
+    if (issues.length > 0) throw ApiError.invalid(issues);
     let model;
     try {
       model = await edgeModel.get();
     } catch (e) {
-      throw new Error(`${MODEL_UNAVAILABLE} ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw modelUnavailable(e);
     }
     const scorer = HostScorer.create(host, model.options);
     const out = await scorer.ingest(points);
