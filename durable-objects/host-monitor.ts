@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Level } from "../model/core/alert.ts";
 import { HostScorer, type Prediction, type ScorerOptions } from "../model/core/scorer.ts";
-import type { Env } from "../worker/env.ts";
+import { objectSettings, type Env } from "../worker/env.ts";
 import { HostMeta, HostStore, MetricsEventBody, SCHEMA_VERSION, type EventRow } from "./host-store.ts";
 import type { IndexEntry } from "./host-index.ts";
 import { edgeModel, modelUnavailable, type EdgeModel } from "./model.ts";
@@ -92,10 +92,7 @@ export class HostMonitor extends DurableObject<Env> {
       sink = { kind: "misconfigured", error: e instanceof Error ? e.message : String(e) };
     }
     this.sink = sink;
-    const hours = Number(env.RETENTION_HOURS ?? "168");
-    this.retentionMs = (Number.isFinite(hours) && hours > 0 ? hours : 168) * 3_600_000;
-    const base = Number(env.SINK_RETRY_BASE_MS ?? "1000");
-    this.retryBaseMs = Number.isFinite(base) && base >= 1 ? base : 1000;
+    ({ retentionMs: this.retentionMs, retryBaseMs: this.retryBaseMs } = objectSettings(env));
   }
 
   /**

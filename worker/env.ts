@@ -46,6 +46,23 @@ const intVar = (name: string, def: number, min: number, max: number) =>
       return n;
     });
 
+const RetentionHours = intVar("RETENTION_HOURS", 168, 1, 24 * 365);
+const SinkRetryBaseMs = intVar("SINK_RETRY_BASE_MS", 1000, 1, 3_600_000);
+
+/**
+ * The settings a HostMonitor reads, parsed with the same rules as the Worker's. The Worker already
+ * refuses requests when RETENTION_HOURS is malformed; an object falls back to the default instead, so
+ * its alarms (retention, outbox flushes) keep running whatever the configuration.
+ */
+export function objectSettings(env: Env): { retentionMs: number; retryBaseMs: number } {
+  const hours = RetentionHours.safeParse(env.RETENTION_HOURS);
+  const base = SinkRetryBaseMs.safeParse(env.SINK_RETRY_BASE_MS);
+  return {
+    retentionMs: (hours.success ? hours.data : 168) * 3_600_000,
+    retryBaseMs: base.success ? base.data : 1000,
+  };
+}
+
 const Vars = z.object({
   API_KEYS: z
     .string({
@@ -67,7 +84,7 @@ const Vars = z.object({
       return r.data;
     }),
   HOST_INDEX_SHARDS: intVar("HOST_INDEX_SHARDS", 8, 1, 256),
-  RETENTION_HOURS: intVar("RETENTION_HOURS", 168, 1, 24 * 365),
+  RETENTION_HOURS: RetentionHours,
   SENTRY_DSN: z
     .url({ message: "SENTRY_DSN must be a URL" })
     .optional()
@@ -77,7 +94,6 @@ const Vars = z.object({
 export interface Config {
   apiKeys: ApiKeyEntry[];
   hostIndexShards: number;
-  retentionHours: number;
   sentryDsn: string | undefined;
 }
 
@@ -101,7 +117,6 @@ export function config(env: Env): Config {
   const c: Config = {
     apiKeys: r.data.API_KEYS,
     hostIndexShards: r.data.HOST_INDEX_SHARDS,
-    retentionHours: r.data.RETENTION_HOURS,
     sentryDsn: r.data.SENTRY_DSN,
   };
   cached = { env, config: c };
