@@ -19,17 +19,6 @@ export interface AppEnv {
 }
 export type AppContext = Context<AppEnv>;
 
-/** The routes and the methods they allow (405 lists these in `Allow`). */
-const ROUTES: [RegExp, string[]][] = [
-  [/^\/health$/, ["GET"]],
-  [/^\/metrics$/, ["POST"]],
-  [/^\/metrics\/validate$/, ["POST"]],
-  [/^\/predict$/, ["POST"]],
-  [/^\/hosts$/, ["GET"]],
-  [/^\/hosts\/[^/]+\/prediction$/, ["GET"]],
-  [/^\/hosts\/[^/]+\/history$/, ["GET"]],
-];
-
 /** Authenticates, checks the scope and the tenant's rate limit; call at the top of each protected route. */
 export async function guard(c: AppContext, scope: Scope): Promise<Principal> {
   const cfg = config(c.env);
@@ -55,13 +44,18 @@ export function createApp(): Hono<AppEnv> {
   predictRoute(app);
   hostsRoutes(app);
 
-  // A known path with another method is a 405, not a 404.
+  // A known path with another method is a 405, not a 404. Known paths come from the routes
+  // registered above (`:param` matches one segment), so this list cannot drift from them.
+  const known = app.routes.map((r) => ({
+    re: new RegExp(`^${r.path.replace(/:[^/]+/g, "[^/]+")}$`),
+    method: r.method,
+  }));
   app.all("*", (c) => {
     const path = new URL(c.req.url).pathname;
-    const route = ROUTES.find(([re]) => re.test(path));
-    if (route) {
+    const allow = known.filter((r) => r.re.test(path)).map((r) => r.method);
+    if (allow.length > 0) {
       throw new ApiError("method_not_allowed", `${c.req.method} is not allowed on ${path}`, {
-        headers: { Allow: route[1].join(", ") },
+        headers: { Allow: allow.join(", ") },
       });
     }
     throw new ApiError("not_found", `no route ${c.req.method} ${path}`);

@@ -211,6 +211,9 @@ describe("POST /metrics — errors", () => {
     const a = await call("/metrics", { method: "GET" });
     expect(a.status).toBe(405);
     expect(a.headers.get("allow")).toBe("POST");
+    const d = await call("/hosts/web-1/prediction", { method: "DELETE" });
+    expect(d.status).toBe(405);
+    expect(d.headers.get("allow")).toBe("GET");
     const b = await call("/nope");
     expect(b.status).toBe(404);
     expect((await json<ErrorBody>(b)).error.code).toBe("not_found");
