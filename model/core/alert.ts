@@ -51,8 +51,8 @@ function belowExit(policy: AlertPolicy, level: Exclude<Level, "ok">, risk: Array
 }
 
 /**
- * Advances the alert state by one step. Pure: returns a new state, so a caller can evaluate a
- * provisional step without committing it.
+ * Advances the alert state by one step. Pure: never modifies `s` (it returns `s` itself when nothing
+ * changed), so a caller can evaluate a provisional step without committing it.
  *
  * @example
  * let s = initialAlertState();
@@ -64,25 +64,26 @@ export function stepAlert(
   risk: ArrayLike<number>,
   atMs: number,
 ): AlertState {
-  const rank = (l: Level) => LEVELS.indexOf(l);
   const target = entering(policy, risk);
-  if (rank(target) > rank(s.level)) {
+  if (RANK[target] > RANK[s.level]) {
     const up = s.up + 1;
     const need = policy[target as Exclude<Level, "ok">].enterSteps;
     if (up >= need) return { level: target, up: 0, down: 0, sinceMs: atMs };
     return { ...s, up, down: 0 };
   }
-  if (s.level === "ok") return { ...s, up: 0, down: 0 };
-  // At warning or critical: step down one level after exitSteps below that level's exit threshold.
-  if (belowExit(policy, s.level, risk)) {
-    const down = s.down + 1;
-    if (down >= policy[s.level].exitSteps) {
-      const lower: Level = s.level === "critical" ? "warning" : "ok";
-      // Falling from critical lands on warning only if warning's own exit is not also satisfied.
-      const next: Level = lower === "warning" && belowExit(policy, "warning", risk) ? "ok" : lower;
-      return { level: next, up: 0, down: 0, sinceMs: atMs };
-    }
-    return { ...s, up: 0, down };
+  // Nothing to count (the usual step): the same state, no allocation — it runs on every step.
+  if (s.level === "ok" || !belowExit(policy, s.level, risk)) {
+    return s.up === 0 && s.down === 0 ? s : { ...s, up: 0, down: 0 };
   }
-  return { ...s, up: 0, down: 0 };
+  // At warning or critical: step down one level after exitSteps below that level's exit threshold.
+  const down = s.down + 1;
+  if (down >= policy[s.level].exitSteps) {
+    const lower: Level = s.level === "critical" ? "warning" : "ok";
+    // Falling from critical lands on warning only if warning's own exit is not also satisfied.
+    const next: Level = lower === "warning" && belowExit(policy, "warning", risk) ? "ok" : lower;
+    return { level: next, up: 0, down: 0, sinceMs: atMs };
+  }
+  return { ...s, up: 0, down };
 }
+
+const RANK: Readonly<Record<Level, number>> = { ok: 0, warning: 1, critical: 2 };

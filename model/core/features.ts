@@ -55,6 +55,8 @@ export class FeatureBuilder {
   private readonly recent: (number | null)[][];
   /** Scratch buffer for the trend window (no allocation per step). */
   private readonly window: (number | null)[] = new Array<number | null>(TREND_STEPS).fill(null);
+  /** Scratch vector for the scaled values of the step in `row`. */
+  private readonly scaled: MetricVector = new Array<number | null>(N_METRICS).fill(null);
 
   /** @param stepSeconds spacing of the steps, for the trend's time scale */
   constructor(
@@ -88,7 +90,8 @@ export class FeatureBuilder {
    * the normaliser and trend window fold the step in afterwards; without, the state is untouched.
    */
   row(values: MetricVector, commit = true, out: Float32Array = new Float32Array(N_FEATURES)): Float32Array {
-    const scaled = scaleVector(values);
+    // Runs for every step of every host: no allocation besides `out` (the scratch vector is reused).
+    const scaled = scaleVector(values, this.scaled);
     for (let i = 0; i < N_METRICS; i++) {
       const s = scaled[i];
       const o = i * FEATURES_PER_METRIC;
@@ -120,19 +123,23 @@ export class FeatureBuilder {
 }
 
 /** Applies each metric's fixed transform (clipped to 0..SCALED_MAX); null stays null. */
-export function scaleVector(values: MetricVector): MetricVector {
-  const out: MetricVector = [];
+export function scaleVector(
+  values: MetricVector,
+  out: MetricVector = new Array<number | null>(N_METRICS),
+): MetricVector {
   for (let i = 0; i < N_METRICS; i++) {
     const v = values[i];
     if (v === null || v === undefined || !Number.isFinite(v)) {
-      out.push(null);
+      out[i] = null;
       continue;
     }
-    const s = METRIC_SPECS[METRICS[i]!].scale(Math.max(0, v));
-    out.push(Math.min(SCALED_MAX, Math.max(0, s)));
+    const s = SCALES[i]!(Math.max(0, v));
+    out[i] = Math.min(SCALED_MAX, Math.max(0, s));
   }
   return out;
 }
+
+const SCALES = METRICS.map((m) => METRIC_SPECS[m].scale);
 
 /** Index of metric i's scaled feature in a row. */
 export const scaledIndex = (i: number): number => i * FEATURES_PER_METRIC;

@@ -385,7 +385,10 @@ export class HostScorer {
 
   private calibrate(logits: Float32Array, offset: number): number[] {
     const { a, b } = this.meta.calibration;
-    return this.meta.horizons_minutes.map((_, h) => sigmoid(a[h]! * logits[offset + h]! + b[h]!));
+    const H = a.length;
+    const p = new Array<number>(H);
+    for (let h = 0; h < H; h++) p[h] = sigmoid(a[h]! * logits[offset + h]! + b[h]!);
+    return p;
   }
 
   /** Commits closed steps: one model call for all of them, then per-step anomaly, alert and trend. */
@@ -460,12 +463,14 @@ export class HostScorer {
     row: Float32Array,
     forecast: (number | null)[],
   ): number[] {
-    return METRICS.map((_, i) => {
+    const scores = new Array<number>(N_METRICS);
+    for (let i = 0; i < N_METRICS; i++) {
       const v = step.values[i] ?? null;
       const f = forecast[i];
       const err = v !== null && f !== null && f !== undefined ? row[zIndex(i)]! - f : null;
-      return detectors[i]!.update(v, err, step.bucketStartMs);
-    });
+      scores[i] = detectors[i]!.update(v, err, step.bucketStartMs);
+    }
+    return scores;
   }
 
   /** Anomaly as if the open step were committed, on copies of the detectors. */

@@ -199,6 +199,8 @@ export class MetricAnomalyDetector {
   private digits: ChannelDigits = { step: 0, seasonal: 0, novelty: 0, external: 0 };
   private weightFor = Number.NaN;
   private weight = 0;
+  private smoothingFor = Number.NaN;
+  private smoothingWeight = 0;
 
   /**
    * @param options configuration overrides (ignored when `snapshot` is given: it carries its config)
@@ -275,7 +277,14 @@ export class MetricAnomalyDetector {
     // Seasonal forecaster: smoothed value vs the profile of this time of day.
     const dtMinutes = Number.isFinite(timestampMs) ? Math.max(0, timestampMs - s.lastMs) / 60_000 : 0;
     let smoothing = c.seasonSmoothing;
-    if (c.seasonSmoothingMinutes > 0) smoothing = 1 - Math.exp(-dtMinutes / c.seasonSmoothingMinutes);
+    if (c.seasonSmoothingMinutes > 0) {
+      if (dtMinutes !== this.smoothingFor) {
+        // Steps are usually regular: cache the exp (derived, so not part of the state).
+        this.smoothingFor = dtMinutes;
+        this.smoothingWeight = 1 - Math.exp(-dtMinutes / c.seasonSmoothingMinutes);
+      }
+      smoothing = this.smoothingWeight;
+    }
     s.smoothed = first ? x : s.smoothed + smoothing * (x - s.smoothed);
     if (Number.isFinite(timestampMs)) s.lastMs = timestampMs;
     let seasonSurprise = 0;

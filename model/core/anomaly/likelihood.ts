@@ -36,6 +36,9 @@ export const likelihoodStateSchema = z.object({
 });
 export type LikelihoodState = z.infer<typeof likelihoodStateSchema>;
 
+/** −log10(1/2): the surprisal of a fair coin flip, the zero point of the reported digits. */
+const COIN_FLIP_DIGITS = Math.LOG10E * Math.LN2;
+
 /** Surprises above this many units are treated as this many (keeps log1p and sums finite). */
 const MAX_SURPRISE = 1e12;
 
@@ -112,8 +115,11 @@ export class AnomalyLikelihood {
           i = i === 0 ? n - 1 : i - 1;
           sum += ring[i]!;
         }
-        // Digits beyond a coin flip: recent surprises at or below their usual mean count as 0.
-        const digits = tailSurprisal((sum / w - s.mean) / sd) - Math.LOG10E * Math.LN2;
+        // Digits beyond a coin flip: recent surprises at or below their usual mean count as 0 (and
+        // then need no tail computation: this runs for every metric of every step).
+        const z = (sum / w - s.mean) / sd;
+        if (!(z > 0)) continue;
+        const digits = tailSurprisal(z) - COIN_FLIP_DIGITS;
         if (digits > best) best = digits;
       }
     }
