@@ -20,9 +20,33 @@ export function timeToBreachSeconds(
     /** use only the first `count` values */ count?: number;
   } = {},
 ): number | null {
-  const minPoints = opts.minPoints ?? 10;
-  const maxSeconds = opts.maxSeconds ?? 6 * 3600;
-  const len = opts.count ?? values.length;
+  return breachSeconds(
+    values,
+    opts.count ?? values.length,
+    stepSeconds,
+    breach,
+    opts.minPoints ?? DEFAULT_MIN_POINTS,
+    opts.maxSeconds ?? DEFAULT_MAX_SECONDS,
+  );
+}
+
+/** Fewest observed steps behind a trend. */
+export const DEFAULT_MIN_POINTS = 10;
+/** Breaches forecast further ahead than this (seconds) are reported as none. */
+export const DEFAULT_MAX_SECONDS = 6 * 3600;
+
+/**
+ * {@link timeToBreachSeconds} over the first `len` of `values`, with positional arguments: the feature
+ * builder calls it for every metric of every step, so it allocates nothing.
+ */
+export function breachSeconds(
+  values: ArrayLike<number | null>,
+  len: number,
+  stepSeconds: number,
+  breach: number,
+  minPoints: number,
+  maxSeconds: number,
+): number | null {
   let n = 0;
   let sx = 0;
   let sy = 0;

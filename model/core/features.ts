@@ -1,4 +1,4 @@
-import { timeToBreachSeconds } from "./breach.ts";
+import { DEFAULT_MAX_SECONDS, DEFAULT_MIN_POINTS, breachSeconds } from "./breach.ts";
 import { METRICS, METRIC_SPECS, N_METRICS, type MetricVector } from "./metrics.ts";
 import { HostNormalizer, type NormalizerState } from "./normalize.ts";
 
@@ -38,7 +38,7 @@ export const SCALER_POLICY = {
 /** Serialisable feature-builder state. */
 export interface FeatureState {
   normalizer: NormalizerState;
-  /** Last TREND_STEPS committed raw values per metric (null = missing), oldest first. */
+  /** Last TREND_STEPS − 1 committed raw values per metric (null = missing), oldest first. */
   recent: (number | null)[][];
 }
 
@@ -52,9 +52,15 @@ export interface FeatureState {
  */
 export class FeatureBuilder {
   readonly normalizer: HostNormalizer;
-  private readonly recent: (number | null)[][];
+  /**
+   * Last TREND_STEPS − 1 committed raw values per metric (NaN = missing) as ring buffers: `head` is
+   * the oldest slot once full. Together with a step's own value they make its trend window.
+   */
+  private readonly recent: Float64Array[];
+  private recentCount: number;
+  private recentHead = 0;
   /** Scratch buffer for the trend window (no allocation per step). */
-  private readonly window: (number | null)[] = new Array<number | null>(TREND_STEPS).fill(null);
+  private readonly window = new Float64Array(TREND_STEPS);
   /** Scratch vector for the scaled values of the step in `row`. */
   private readonly scaled: MetricVector = new Array<number | null>(N_METRICS).fill(null);
 
@@ -64,7 +70,12 @@ export class FeatureBuilder {
     readonly stepSeconds = 60,
   ) {
     this.normalizer = new HostNormalizer(state ? { state: state.normalizer } : {});
-    this.recent = state ? state.recent.map((r) => [...r]) : METRICS.map(() => []);
+    this.recent = METRICS.map(() => new Float64Array(KEEP).fill(Number.NaN));
+    // Older states kept TREND_STEPS values; the oldest of them no longer reaches any window.
+    const saved = state?.recent.map((r) => r.slice(Math.max(0, r.length - KEEP)));
+    this.recentCount = saved ? Math.max(0, ...saved.map((r) => r.length)) : 0;
+    saved?.forEach((r, i) => r.forEach((v, k) => (this.recent[i]![k] = v ?? Number.NaN)));
+    this.recentHead = this.recentCount % KEEP;
   }
 
   /**
@@ -75,14 +86,15 @@ export class FeatureBuilder {
     value: number | null,
     breach: number = METRIC_SPECS[METRICS[i]!].breach,
   ): number | null {
-    // The last TREND_STEPS values including `value`, in a reused buffer (this runs 4× per step).
+    // The last TREND_STEPS values including `value`, oldest first, in a reused buffer (4× per step).
     const r = this.recent[i]!;
-    const from = r.length + 1 > TREND_STEPS ? r.length + 1 - TREND_STEPS : 0;
     const w = this.window;
+    const kept = this.recentCount;
     let n = 0;
-    for (let k = from; k < r.length; k++) w[n++] = r[k]!;
-    w[n++] = value;
-    return timeToBreachSeconds(w, this.stepSeconds, breach, { count: n });
+    for (let k = kept < KEEP ? 0 : this.recentHead, m = 0; m < kept; m++, k = k + 1 === KEEP ? 0 : k + 1)
+      w[n++] = r[k]!;
+    w[n++] = value ?? Number.NaN;
+    return breachSeconds(w, n, this.stepSeconds, breach, DEFAULT_MIN_POINTS, DEFAULT_MAX_SECONDS);
   }
 
   /**
@@ -107,20 +119,36 @@ export class FeatureBuilder {
     }
     if (commit) {
       this.normalizer.update(scaled);
+      const slot = this.recentHead;
       for (let i = 0; i < N_METRICS; i++) {
-        const r = this.recent[i]!;
         const v = values[i];
-        r.push(v === undefined || v === null || !Number.isFinite(v) ? null : v);
-        if (r.length > TREND_STEPS) r.shift();
+        this.recent[i]![slot] = v === undefined || v === null || !Number.isFinite(v) ? Number.NaN : v;
       }
+      this.recentHead = slot + 1 === KEEP ? 0 : slot + 1;
+      if (this.recentCount < KEEP) this.recentCount++;
     }
     return out;
   }
 
   toJSON(): FeatureState {
-    return { normalizer: this.normalizer.toJSON(), recent: this.recent.map((r) => [...r]) };
+    const kept = this.recentCount;
+    const from = kept < KEEP ? 0 : this.recentHead;
+    return {
+      normalizer: this.normalizer.toJSON(),
+      recent: this.recent.map((r) => {
+        const out: (number | null)[] = [];
+        for (let k = from, m = 0; m < kept; m++, k = k + 1 === KEEP ? 0 : k + 1) {
+          const v = r[k]!;
+          out.push(Number.isNaN(v) ? null : v);
+        }
+        return out;
+      }),
+    };
   }
 }
+
+/** Committed values kept per metric: a step's trend window is these plus the step itself. */
+const KEEP = TREND_STEPS - 1;
 
 /** Applies each metric's fixed transform (clipped to 0..SCALED_MAX); null stays null. */
 export function scaleVector(
