@@ -448,12 +448,15 @@ export class HostScorer {
     // Keep the newest snapshot that is at least SNAPSHOT_EVERY steps old (and everything newer).
     while (this.snapshots.length > 1 && this.snapshots[1]!.step <= end - SNAPSHOT_EVERY)
       this.snapshots.shift();
-    for (let t = 0; t < k; t++) this.replayRows.push(x.slice(t * N_FEATURES, (t + 1) * N_FEATURES));
+    // Replay rows cover [oldest kept snapshot, end): drop older rows, add only the new rows that stay
+    // (views into `x`, which nothing writes to after this call).
     const keepFrom = this.snapshots[0]!.step;
     if (keepFrom > this.replayFirstStep) {
-      this.replayRows.splice(0, keepFrom - this.replayFirstStep);
+      this.replayRows.splice(0, Math.min(this.replayRows.length, keepFrom - this.replayFirstStep));
       this.replayFirstStep = keepFrom;
     }
+    for (let t = Math.max(0, this.replayFirstStep - first); t < k; t++)
+      this.replayRows.push(x.subarray(t * N_FEATURES, (t + 1) * N_FEATURES));
     return { riskLogit, forecast, state };
   }
 
