@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadModel, type LoadedModel } from "../../scripts/lib/model-node.ts";
 import { parseFleetConfig, simulateHost } from "../../scripts/simulator/fleet.ts";
-import { HostScorer, type ScorerState } from "./scorer.ts";
+import { HostScorer, type ScorerOptions, type ScorerState } from "./scorer.ts";
 
 // Runs the committed artifact (model/artifacts) through onnxruntime-web, as the edge will.
 let model: LoadedModel;
@@ -71,6 +71,41 @@ describe("HostScorer", () => {
     expect(p2!.steps_seen).toBe(p1!.steps_seen);
     for (const k of Object.keys(p1!.risk)) expect(p2!.risk[k]).toBeCloseTo(p1!.risk[k]!, 5);
     expect(p2!.anomaly).toEqual(p1!.anomaly);
+  });
+
+  it("replays from a state 30–59 steps back with at most two model calls per commit, whatever the batch sizes", async () => {
+    const sim = simulateHost(fleet, 7);
+    let calls = 0;
+    const counting: ScorerOptions = {
+      ...model.options,
+      model: {
+        ...model.options.model,
+        run: (x, steps, state) => {
+          calls++;
+          return model.options.model.run(x, steps, state);
+        },
+      },
+    };
+    const s = HostScorer.create(sim.host, counting);
+    // Batch sizes cycle through one-point, small, spacing-sized and larger-than-replay calls.
+    const sizes = [1, 1, 3, 7, 14, 15, 16, 29, 30, 31, 45, 100, 2, 1];
+    let i = 0;
+    for (let n = 0; i < 1500; n++) {
+      const size = sizes[n % sizes.length]!;
+      const before = calls;
+      const r = await s.ingest(sim.points.slice(i, i + size));
+      i += size;
+      // Commit calls plus the one call that evaluates the open step.
+      expect(calls - before - 1).toBeLessThanOrEqual(r.committedSteps > 0 ? 2 : 0);
+      const st = s.toJSON();
+      const age = st.stepsSeen - st.replay.snapshots[0]!.step;
+      if (st.stepsSeen >= 30) {
+        expect(age).toBeGreaterThanOrEqual(30);
+        expect(age).toBeLessThan(60);
+      }
+      expect(st.replay.rows).toHaveLength(age);
+      expect(st.replay.snapshots.length).toBeLessThanOrEqual(5);
+    }
   });
 
   it("starts over when the saved state belongs to another model version", async () => {

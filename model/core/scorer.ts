@@ -120,10 +120,13 @@ export interface ScorerState {
   replay: { firstStep: number; rows: number[][]; snapshots: { step: number; h: number[]; c: number[] }[] };
 }
 
-/** An LSTM state is kept every SNAPSHOT_EVERY steps (global step index) for what-if replays… */
-const SNAPSHOT_EVERY = 30;
-/** …for at most REPLAY_MAX steps back. */
-const REPLAY_MAX = 60;
+/**
+ * What-if replays start from a stored LSTM state at least REPLAY_MIN steps back (and fewer than
+ * 2 × REPLAY_MIN: see `runCommitted`)…
+ */
+const REPLAY_MIN = 30;
+/** …kept at the end of a commit when the newest stored one is at least this many steps older. */
+const SNAPSHOT_SPACING = 15;
 /** Contributors are attributed by replay when the warning-horizon risk is at least this (0..1). */
 const ATTRIBUTION_MIN_RISK = 0.02;
 
@@ -419,19 +422,17 @@ export class HostScorer {
   }
 
   /**
-   * Runs k committed rows from the current state in as few calls as possible, splitting only where a
-   * snapshot for replays is due (every SNAPSHOT_EVERY global steps, and only within the last
-   * REPLAY_MAX steps — older boundaries would be dropped at once). Updates `state`, the snapshots and the
-   * replay rows; returns the concatenated outputs.
+   * Runs k committed rows from the current state — one model call, or two when k > REPLAY_MIN: the
+   * batch is then split REPLAY_MIN steps before its end, whose state is stored for replays. The state
+   * after the batch is stored too when the newest stored one is SNAPSHOT_SPACING or more steps older.
+   * So the newest stored state at least REPLAY_MIN steps old is always fewer than 2 × REPLAY_MIN steps
+   * old, whatever the batch sizes. Updates `state`, the snapshots and the replay rows; returns the
+   * concatenated outputs.
    */
   private async runCommitted(x: Float32Array, k: number): Promise<ModelOutput> {
     const first = this.stepsSeen;
     const end = first + k;
-    const cuts: number[] = [];
-    for (let b = Math.ceil((first + 1) / SNAPSHOT_EVERY) * SNAPSHOT_EVERY; b <= end; b += SNAPSHOT_EVERY) {
-      if (b >= end - REPLAY_MAX) cuts.push(b - first);
-    }
-    if (cuts[cuts.length - 1] !== k) cuts.push(k);
+    const cuts = k > REPLAY_MIN ? [k - REPLAY_MIN, k] : [k];
     const H = this.meta.horizons_minutes.length;
     const riskLogit = new Float32Array(k * H);
     const forecast = new Float32Array(k * N_METRICS);
@@ -442,12 +443,12 @@ export class HostScorer {
       riskLogit.set(o.riskLogit, from * H);
       forecast.set(o.forecast, from * N_METRICS);
       state = o.state;
-      if ((first + to) % SNAPSHOT_EVERY === 0) this.snapshots.push({ step: first + to, state });
+      const newest = this.snapshots[this.snapshots.length - 1]!.step;
+      if (to < k || first + to - newest >= SNAPSHOT_SPACING) this.snapshots.push({ step: first + to, state });
       from = to;
     }
-    // Keep the newest snapshot that is at least SNAPSHOT_EVERY steps old (and everything newer).
-    while (this.snapshots.length > 1 && this.snapshots[1]!.step <= end - SNAPSHOT_EVERY)
-      this.snapshots.shift();
+    // Keep the newest snapshot that is at least REPLAY_MIN steps old (and everything newer).
+    while (this.snapshots.length > 1 && this.snapshots[1]!.step <= end - REPLAY_MIN) this.snapshots.shift();
     // Replay rows cover [oldest kept snapshot, end): drop older rows, add only the new rows that stay
     // (views into `x`, which nothing writes to after this call).
     const keepFrom = this.snapshots[0]!.step;
