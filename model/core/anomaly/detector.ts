@@ -206,7 +206,7 @@ export class MetricAnomalyDetector {
    * @param options configuration overrides (ignored when `snapshot` is given: it carries its config)
    * @param snapshot state to continue from, already validated (see `fromJSON` for untrusted input)
    */
-  constructor(options: DetectorOptions = {}, snapshot?: DetectorSnapshot) {
+  constructor(options: DetectorOptions = {}, snapshot?: DetectorSnapshot, owned?: typeof OWNED) {
     // A snapshot's config was validated when the snapshot was (fromJSON) or made (toJSON).
     this.config = snapshot ? snapshot.config : configSchema.parse(resolveConfig(options));
     const c = this.config;
@@ -215,11 +215,9 @@ export class MetricAnomalyDetector {
       throw new RangeError(`snapshot has ${st.seasonMean.length} season bins, config ${c.seasonBins}`);
     }
     this.s = st
-      ? {
-          ...st,
-          seasonMean: st.seasonMean.slice(),
-          seasonDev: st.seasonDev.slice(),
-        }
+      ? owned === OWNED
+        ? st
+        : { ...st, seasonMean: st.seasonMean.slice(), seasonDev: st.seasonDev.slice() }
       : {
           n: 0,
           missing: 0,
@@ -239,9 +237,9 @@ export class MetricAnomalyDetector {
           external: new AnomalyLikelihood(c.externalLikelihood).toJSON(),
         };
     this.lik = {
-      step: new AnomalyLikelihood(c.likelihood, this.s.step),
-      seasonal: new AnomalyLikelihood(c.likelihood, this.s.seasonal),
-      external: new AnomalyLikelihood(c.externalLikelihood, this.s.external),
+      step: new AnomalyLikelihood(c.likelihood, this.s.step, owned === OWNED),
+      seasonal: new AnomalyLikelihood(c.likelihood, this.s.seasonal, owned === OWNED),
+      external: new AnomalyLikelihood(c.externalLikelihood, this.s.external, owned === OWNED),
     };
   }
 
@@ -365,7 +363,8 @@ export class MetricAnomalyDetector {
    * a provisional point without committing it. Much cheaper than `fromJSON(toJSON())`.
    */
   clone(): MetricAnomalyDetector {
-    return new MetricAnomalyDetector({}, this.toJSON());
+    // The snapshot is a fresh copy nobody else holds, so the constructor's own copies are skipped.
+    return new MetricAnomalyDetector({}, this.toJSON(), OWNED);
   }
 
   /** Restores a `toJSON` snapshot (validated: it usually comes back from storage). */
@@ -384,6 +383,9 @@ export class MetricAnomalyDetector {
     return score;
   }
 }
+
+/** Marks a snapshot the constructor may keep as it is (see `clone`). */
+const OWNED: unique symbol = Symbol("owned snapshot");
 
 function structuredCloneConfig(c: Readonly<DetectorConfig>): DetectorConfig {
   return {

@@ -67,7 +67,8 @@ export class AnomalyLikelihood {
   readonly config: Readonly<LikelihoodConfig>;
   private s: LikelihoodState;
 
-  constructor(config: Partial<LikelihoodConfig> = {}, state?: LikelihoodState) {
+  /** @param owned `state` is a copy nobody else holds: keep it instead of copying it */
+  constructor(config: Partial<LikelihoodConfig> = {}, state?: LikelihoodState, owned = false) {
     this.config = { ...DEFAULT_LIKELIHOOD_CONFIG, ...config };
     const windows = this.config.shortWindows;
     if (windows.length === 0 || windows.some((w) => !Number.isInteger(w) || w < 1 || w > MAX_SHORT_WINDOW)) {
@@ -82,7 +83,7 @@ export class AnomalyLikelihood {
           `likelihood state ring has length ${state.ring.length}, config needs ${ringLength}`,
         );
       }
-      this.s = { ...state, ring: state.ring.slice() };
+      this.s = owned ? state : { ...state, ring: state.ring.slice() };
     } else {
       this.s = { ring: new Array<number>(ringLength).fill(0), head: 0, count: 0, mean: 0, variance: 0 };
     }
