@@ -256,9 +256,10 @@ export class HostScorer {
    * replay snapshot is due); the open step is peeked.
    */
   async ingest(points: readonly RawPoint[]): Promise<IngestResult> {
-    const order = points
-      .map((_, i) => i)
-      .sort((a, b) => points[a]!.timestamp - points[b]!.timestamp || a - b);
+    const order = points.map((_, i) => i);
+    // Senders almost always send in time order: sort only when they did not.
+    if (points.some((p, i) => i > 0 && p.timestamp < points[i - 1]!.timestamp))
+      order.sort((a, b) => points[a]!.timestamp - points[b]!.timestamp || a - b);
     const closed: ResampledStep[] = [];
     const acceptedMask = new Array<boolean>(points.length).fill(false);
     let accepted = 0;
