@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { ModelMetaSchema, alertPolicy } from "../model/core/meta.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 
@@ -18,11 +19,8 @@ const Reliability = z.array(
     observed_frequency: z.number().nullable(),
   }),
 );
-const Meta = z.object({
-  version: z.string(),
-  hidden: z.number(),
-  layers: z.number(),
-  feature_names: z.array(z.string()),
+/** The artifact metadata as the scoring core reads it, plus the training record and test metrics. */
+const Meta = ModelMetaSchema.extend({
   training: z.object({ invoked_by: z.string().optional(), config: z.record(z.string(), z.unknown()) }),
   metrics: z.object({
     test: z.object({
@@ -41,25 +39,17 @@ const Meta = z.object({
       ),
     }),
   }),
-  thresholds: z.object({
-    source: z.string(),
-    warning: z.object({
-      horizon_minutes: z.number(),
-      enter: z.number(),
-      exit: z.number(),
-      enter_steps: z.number(),
-    }),
-    critical: z.object({ horizon_minutes: z.number(), enter: z.number() }),
-    tuning: z
-      .object({
-        precision: z.number(),
-        recall: z.number(),
-        median_lead_minutes: z.number().nullable(),
-        false_alarms_per_host_day: z.number(),
-      })
-      .optional(),
-  }),
 });
+
+/** What the tuner records next to the thresholds (model/train/tune.ts). */
+const Tuning = z
+  .object({
+    precision: z.number(),
+    recall: z.number(),
+    median_lead_minutes: z.number().nullable(),
+    false_alarms_per_host_day: z.number(),
+  })
+  .optional();
 
 const NabScores = z.object({
   detector: z.string(),
@@ -82,7 +72,9 @@ export function modelBlock(): string {
       (b) =>
         `| ${f(b.bin[0], 1)}–${f(b.bin[1], 1)} | ${b.count} | ${f(b.mean_predicted, 3)} | ${f(b.observed_frequency, 3)} |`,
     );
-  const t = m.thresholds;
+  const { warning, critical } = alertPolicy(m);
+  const minutes = m.horizons_minutes;
+  const tuning = Tuning.parse(m.thresholds.tuning);
   return [
     `Committed artifact \`model/artifacts/downtime-lstm.onnx\`, version \`${m.version}\`: LSTM ${m.feature_names.length} → ${m.hidden} × ${m.layers} layers, trained by \`${m.training.invoked_by || "npm run train"}\` (seed ${String(m.training.config.seed)}; every training flag and the data description are in the metadata JSON).`,
     ``,
@@ -98,7 +90,7 @@ export function modelBlock(): string {
     `| --- | --- | --- | --- |`,
     ...rel,
     ``,
-    `Alert thresholds (${t.source}): warning when p(${t.warning.horizon_minutes}m) ≥ ${t.warning.enter} for ${t.warning.enter_steps} step(s), cleared below ${t.warning.exit}; critical when p(${t.critical.horizon_minutes}m) ≥ ${t.critical.enter}.${t.tuning ? ` On the tuning fleet: precision ${f(t.tuning.precision, 3)}, recall ${f(t.tuning.recall, 3)}, median lead ${f(t.tuning.median_lead_minutes, 1)} min, ${f(t.tuning.false_alarms_per_host_day, 3)} false alarms per host-day.` : ""}`,
+    `Alert thresholds (${m.thresholds.source ?? "defaults"}): warning when p(${minutes[warning.horizonIndex]}m) ≥ ${warning.enter} for ${warning.enterSteps} step(s), cleared below ${warning.exit}; critical when p(${minutes[critical.horizonIndex]}m) ≥ ${critical.enter}.${tuning ? ` On the tuning fleet: precision ${f(tuning.precision, 3)}, recall ${f(tuning.recall, 3)}, median lead ${f(tuning.median_lead_minutes, 1)} min, ${f(tuning.false_alarms_per_host_day, 3)} false alarms per host-day.` : ""}`,
   ].join("\n");
 }
 

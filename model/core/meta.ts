@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { EXIT_RATIO, type AlertPolicy } from "./alert.ts";
 import { FEATURE_NAMES } from "./features.ts";
+import { LstmMetaSchema } from "./lstm.ts";
 import { METRICS, METRIC_SPECS, type MetricName } from "./metrics.ts";
 
 const LevelRuleSchema = z
@@ -15,19 +16,16 @@ const LevelRuleSchema = z
   })
   .refine((r) => r.enter !== undefined || r.p_min !== undefined, { message: "needs enter (or p_min)" });
 
-/** The part of the model metadata JSON (model/artifacts/*.json) the scoring core relies on. */
-export const ModelMetaSchema = z.object({
+/**
+ * The part of the model metadata JSON (model/artifacts/*.json) the scoring core relies on: what the
+ * ONNX wrapper needs (LstmMetaSchema) plus the step, metric order and alert thresholds. Other keys
+ * (training record, metrics, data description) are kept as they are.
+ */
+export const ModelMetaSchema = LstmMetaSchema.extend({
   name: z.string(),
-  version: z.string().min(1),
-  feature_names: z.array(z.string()),
   forecast_names: z.array(z.enum(METRICS)),
   step_seconds: z.number().int().positive(),
-  horizons_minutes: z.array(z.number().positive()).min(1),
-  horizons_steps: z.array(z.number().int().positive()).min(1),
-  hidden: z.number().int().positive(),
-  layers: z.number().int().positive(),
-  calibration: z.object({ a: z.array(z.number()), b: z.array(z.number()) }),
-  thresholds: z.object({
+  thresholds: z.looseObject({
     source: z.string().optional(),
     warning: LevelRuleSchema,
     critical: LevelRuleSchema,
