@@ -7,12 +7,18 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Level } from "../model/core/alert.ts";
-import { HostScorer, type Prediction, type ScorerOptions } from "../model/core/scorer.ts";
+import { HostScorer, type Prediction, type ScorerOptions, type ScorerState } from "../model/core/scorer.ts";
 import { objectSettings, type Env } from "../worker/env.ts";
 import { HostMeta, HostStore, MetricsEventBody, SCHEMA_VERSION, type EventRow } from "./host-store.ts";
 import type { IndexEntry } from "./host-index.ts";
 import { edgeModel, modelUnavailable, type EdgeModel } from "./model.ts";
-import { HistoryRequest, IngestRequest, parseRpc, type StoredPoint } from "./protocol.ts";
+import {
+  HistoryRequest,
+  parseIngestRequest,
+  parseRpc,
+  type IngestRequest,
+  type StoredPoint,
+} from "./protocol.ts";
 import { nextRetryDelayMs } from "./sink/backoff.ts";
 import { sinkFromEnv } from "./sinks.ts";
 import { SinkError, type EventSink, type OutboxEvent, type Topic } from "./sink/types.ts";
@@ -75,6 +81,12 @@ export class HostMonitor extends DurableObject<Env> {
   private readonly retryBaseMs: number;
   private scorer: HostScorer | undefined;
   private meta: HostMeta | undefined;
+  /**
+   * Timestamp of the newest stored point, epoch ms (−Infinity: none), read once per load and advanced by
+   * each ingest. Retention may delete that point later; the value then only errs high, which costs a
+   * duplicate lookup (`hasPointAt`), never a wrong answer.
+   */
+  private newestMs = -Infinity;
   /** Pending alarm time, epoch ms (null: none; undefined: not read yet in this instance). */
   private alarmAt: number | null | undefined;
   /** Alert transitions of the ingest in progress (filled by the scorer's step hook). */
@@ -122,9 +134,10 @@ export class HostMonitor extends DurableObject<Env> {
   private load(model: EdgeModel, tenant?: string, host?: string): void {
     const meta = this.store.getMeta();
     if (meta) {
-      const saved = this.store.getRaw("scorer");
+      const saved = this.store.getScorerState();
       this.scorer =
-        saved === null ? undefined : HostScorer.restore(JSON.parse(saved), this.scorerOptions(model));
+        saved === null ? undefined : HostScorer.restore(saved as ScorerState, this.scorerOptions(model));
+      this.newestMs = this.store.newestPointMs();
       this.meta = meta;
     } else if (tenant !== undefined && host !== undefined) {
       this.meta = {
@@ -139,6 +152,7 @@ export class HostMonitor extends DurableObject<Env> {
         droppedUndelivered: 0,
         indexed: null,
       };
+      this.newestMs = -Infinity;
     }
   }
 
@@ -168,7 +182,7 @@ export class HostMonitor extends DurableObject<Env> {
 
   /** Scores and stores a host's points (already validated by the Worker; checked again here). */
   async ingest(input: unknown): Promise<IngestResponse> {
-    const req = parseRpc(IngestRequest, input, "ingest request");
+    const req = parseIngestRequest(input);
     const run = this.queue.then(() => this.ingestNow(req));
     this.queue = run.catch(() => undefined);
     return run;
@@ -185,7 +199,7 @@ export class HostMonitor extends DurableObject<Env> {
 
     // Duplicates: same timestamp as a point already accepted (stored) or earlier in this request.
     const seen = new Set<number>();
-    const newest = this.store.newestPointMs();
+    const newest = this.newestMs;
     const fresh: StoredPoint[] = [];
     let duplicates = 0;
     for (const p of req.points) {
@@ -213,14 +227,17 @@ export class HostMonitor extends DurableObject<Env> {
     const accepted = fresh.filter((_, i) => result.acceptedMask[i]).sort((a, b) => a.timestamp - b.timestamp);
     const prediction = result.prediction;
     const transitions = this.transitions;
+    // Stored twice (event and latest value): serialised once.
+    const predictionJson = prediction && accepted.length > 0 ? JSON.stringify(prediction) : null;
 
     let next: HostMeta = meta;
     let indexChanged = false;
     try {
       this.ctx.storage.transactionSync(() => {
-        // Re-read inside the transaction: an alarm may have advanced the sink fields while the model
-        // ran; this write owns only nextSeq and indexed.
-        next = { ...(this.store.getMeta() ?? meta) };
+        // The current meta, not the one read before the model ran: an alarm may have advanced the sink
+        // fields meanwhile (patchMeta keeps this.meta equal to the stored row); this write owns only
+        // nextSeq and indexed.
+        next = { ...(this.meta ?? this.store.getMeta() ?? meta) };
         let seq = next.nextSeq;
         if (accepted.length > 0) {
           const body: MetricsEventBody = { host: req.host, points: accepted };
@@ -232,14 +249,14 @@ export class HostMonitor extends DurableObject<Env> {
             accepted[accepted.length - 1]!.timestamp,
           );
         }
-        if (prediction && accepted.length > 0) {
-          this.store.append(seq++, "predictions", Date.parse(prediction.as_of), prediction);
+        if (prediction && predictionJson !== null) {
+          this.store.appendRaw(seq++, "predictions", Date.parse(prediction.as_of), predictionJson);
         }
         for (const t of transitions) this.store.append(seq++, "alerts", Date.parse(t.at), t);
         next.nextSeq = seq;
         if (accepted.length > 0) {
-          this.store.put("scorer", scorer.toJSON());
-          if (prediction) this.store.put("prediction", prediction);
+          this.store.putScorerState(scorer.toJSON());
+          if (predictionJson !== null) this.store.putRaw("prediction", predictionJson);
         }
         const risk = prediction?.risk[model.warningKey] ?? 0;
         if (prediction && this.indexDue(next, risk, prediction.level, nowMs)) {
@@ -255,6 +272,8 @@ export class HostMonitor extends DurableObject<Env> {
     }
     this.scorer = scorer;
     this.meta = next;
+    if (accepted.length > 0)
+      this.newestMs = Math.max(this.newestMs, accepted[accepted.length - 1]!.timestamp);
     await this.scheduleAlarm(nowMs);
     return {
       host: req.host,

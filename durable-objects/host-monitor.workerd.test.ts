@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { StoredPoint } from "./protocol.ts";
 import { LazyOnce, loadEdgeModel } from "./model.ts";
 import type { HostMonitor, IngestResponse } from "./host-monitor.ts";
+import { decodeState } from "./host-store.ts";
 import { simulateHost } from "../scripts/simulator/fleet.ts";
 
 function stub(host: string, tenant = "acme") {
@@ -63,6 +64,36 @@ describe("HostMonitor persistence", () => {
     const d = stub("persist-d");
     const rd = await feed(d, "persist-d", pts, 97);
     expect(rc.map(strip)).toEqual(rd.map(strip));
+  });
+
+  it("restores a state stored in the old all-JSON form identically, and moves it to the new form", async () => {
+    const pts = simulated(6);
+    const a = stub("legacy-a");
+    const b = stub("legacy-b");
+    await feed(a, "legacy-a", pts.slice(0, 200), 50);
+    await feed(b, "legacy-b", pts.slice(0, 200), 50);
+    // Rewrite b's state as an object written before the scorer table existed would hold it.
+    const legacyBytes = await runInDurableObject(b, (_o: HostMonitor, state) => {
+      const sql = state.storage.sql;
+      const row = sql
+        .exec<{ json: string; nums: ArrayBuffer }>("SELECT json, nums FROM scorer WHERE id = 1")
+        .one();
+      const json = JSON.stringify(decodeState(row.json, row.nums));
+      sql.exec("INSERT OR REPLACE INTO kv (k, v) VALUES ('scorer', ?)", json);
+      sql.exec("DELETE FROM scorer");
+      return json.length;
+    });
+    expect(legacyBytes).toBeGreaterThan(10_000);
+    await evictDurableObject(b);
+    const ra = await feed(a, "legacy-a", pts.slice(200), 45);
+    const rb = await feed(b, "legacy-b", pts.slice(200), 45);
+    const strip = (r: IngestResponse) => ({ ...r.prediction, host: "-" });
+    expect(rb.map(strip)).toEqual(ra.map(strip));
+    const rows = await runInDurableObject(b, (_o: HostMonitor, state) => ({
+      kv: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM kv WHERE k = 'scorer'").one().n,
+      scorer: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM scorer").one().n,
+    }));
+    expect(rows).toEqual({ kv: 0, scorer: 1 });
   });
 
   it("writes points, one prediction per call and alert transitions to the outbox, in order", async () => {

@@ -5,6 +5,12 @@
  * one `predictions` event and one `alerts` event per level transition, in the same transaction as the
  * scorer state that produced them; a sink (when configured) delivers rows in `seq` order and advances
  * a single watermark (`deliveredSeq`). `ts`..`ts_end` is the time span an event covers (epoch ms).
+ *
+ * The scorer state (~2000 numbers, rewritten on every call) lives in its own one-row table `scorer`:
+ * its long number arrays as one Float64Array BLOB, the small rest as JSON (see `encodeState`). Turning
+ * thousands of doubles into decimal text was the dominant cost of the old form (the whole state as
+ * JSON in `kv`); an object whose state is still in that old form restores from it, and its next write
+ * moves it to the new table.
  */
 import { z } from "zod";
 import { StoredPoint } from "./protocol.ts";
@@ -47,6 +53,33 @@ export class HostStore {
         ts_end INTEGER NOT NULL, body TEXT NOT NULL)`,
     );
     sql.exec(`CREATE INDEX IF NOT EXISTS events_topic_end ON events (topic, ts_end)`);
+    sql.exec(
+      `CREATE TABLE IF NOT EXISTS scorer (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL, nums BLOB NOT NULL)`,
+    );
+  }
+
+  /** True while the scorer state read last came from the old form (`kv` row "scorer", all JSON). */
+  private legacyScorer = false;
+
+  /** The stored scorer state (new form, else the old all-JSON form), or null when none. */
+  getScorerState(): unknown {
+    const row = this.sql
+      .exec<{ json: string; nums: ArrayBuffer }>(`SELECT json, nums FROM scorer WHERE id = 1`)
+      .toArray()[0];
+    if (row) return decodeState(row.json, row.nums);
+    const old = this.getRaw("scorer");
+    this.legacyScorer = old !== null;
+    return old === null ? null : (JSON.parse(old) as unknown);
+  }
+
+  /** Writes the scorer state (new form); removes an old-form row read earlier. */
+  putScorerState(state: unknown): void {
+    const { json, nums } = encodeState(state);
+    this.sql.exec(`INSERT OR REPLACE INTO scorer (id, json, nums) VALUES (1, ?, ?)`, json, nums);
+    if (this.legacyScorer) {
+      this.sql.exec(`DELETE FROM kv WHERE k = 'scorer'`);
+      this.legacyScorer = false;
+    }
   }
 
   getRaw(key: string): string | null {
@@ -55,7 +88,12 @@ export class HostStore {
   }
 
   put(key: string, value: unknown): void {
-    this.sql.exec(`INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)`, key, JSON.stringify(value));
+    this.putRaw(key, JSON.stringify(value));
+  }
+
+  /** `put` of a value already turned into JSON. */
+  putRaw(key: string, json: string): void {
+    this.sql.exec(`INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)`, key, json);
   }
 
   getMeta(): HostMeta | null {
@@ -64,13 +102,18 @@ export class HostStore {
   }
 
   append(seq: number, topic: Topic, ts: number, body: unknown, tsEnd: number = ts): void {
+    this.appendRaw(seq, topic, ts, JSON.stringify(body), tsEnd);
+  }
+
+  /** `append` of a body already turned into JSON. */
+  appendRaw(seq: number, topic: Topic, ts: number, body: string, tsEnd: number = ts): void {
     this.sql.exec(
       `INSERT INTO events (seq, topic, ts, ts_end, body) VALUES (?, ?, ?, ?, ?)`,
       seq,
       topic,
       ts,
       tsEnd,
-      JSON.stringify(body),
+      body,
     );
   }
 
@@ -157,4 +200,94 @@ export type MetricsEventBody = z.infer<typeof MetricsEventBody>;
 
 function pointsOf(body: string): StoredPoint[] {
   return MetricsEventBody.parse(JSON.parse(body)).points;
+}
+
+/** Arrays of at least this many finite numbers go to the BLOB; shorter ones stay in the JSON. */
+const MIN_BLOB_ARRAY = 8;
+/** Key of the placeholder object that stands for a moved array: `{"#f64": length}`. */
+const BLOB_MARK = "#f64";
+
+function isNumberArray(v: readonly unknown[]): v is number[] {
+  if (v.length < MIN_BLOB_ARRAY) return false;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (typeof x !== "number" || !Number.isFinite(x)) return false;
+  }
+  return true;
+}
+
+/**
+ * Splits a JSON-like value (plain objects, arrays, strings, numbers, booleans, null) into JSON and a
+ * BLOB: every array of ≥ MIN_BLOB_ARRAY finite numbers is replaced by `{"#f64": length}` and its values
+ * are appended, in walk order, to one Float64Array (exact for any double, −0 included). Arrays holding
+ * anything else (null, NaN, objects) stay JSON, so they keep JSON's meaning. Keys and key order are
+ * kept, so `decodeState` walks the same order. An object whose only key is "#f64" cannot be encoded
+ * (it would read back as a placeholder): that throws.
+ */
+export function encodeState(state: unknown): { json: string; nums: ArrayBuffer } {
+  const arrays: number[][] = [];
+  let total = 0;
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) {
+      if (isNumberArray(v)) {
+        arrays.push(v);
+        total += v.length;
+        return { [BLOB_MARK]: v.length };
+      }
+      return v.map(walk);
+    }
+    if (v !== null && typeof v === "object") {
+      const src = v as Record<string, unknown>;
+      // As JSON.stringify does: an object with a toJSON method is written as what that returns.
+      if (typeof src.toJSON === "function") return walk((src.toJSON as () => unknown)());
+      const out: Record<string, unknown> = {};
+      let keys = 0;
+      for (const k in src) {
+        keys++;
+        out[k] = walk(src[k]);
+      }
+      if (keys === 1 && BLOB_MARK in out)
+        throw new Error(`state holds an object with only the key ${BLOB_MARK}`);
+      return out;
+    }
+    return v;
+  };
+  const skeleton = walk(state);
+  const nums = new Float64Array(total);
+  let o = 0;
+  for (const a of arrays) {
+    for (let i = 0; i < a.length; i++) nums[o + i] = a[i]!;
+    o += a.length;
+  }
+  return { json: JSON.stringify(skeleton), nums: nums.buffer };
+}
+
+/** The inverse of `encodeState`: plain number arrays back in their places. */
+export function decodeState(json: string, nums: ArrayBuffer): unknown {
+  if (nums.byteLength % 8 !== 0) throw new Error(`scorer state BLOB of ${nums.byteLength} bytes`);
+  const f = new Float64Array(nums);
+  let o = 0;
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = walk(v[i]);
+      return v;
+    }
+    if (v !== null && typeof v === "object") {
+      const obj = v as Record<string, unknown>;
+      const n = obj[BLOB_MARK];
+      if (typeof n === "number" && Object.keys(obj).length === 1) {
+        if (!Number.isInteger(n) || n < 0 || o + n > f.length) throw new Error("scorer state BLOB too short");
+        const a = new Array<number>(n);
+        for (let i = 0; i < n; i++) a[i] = f[o + i]!;
+        o += n;
+        return a;
+      }
+      for (const k in obj) obj[k] = walk(obj[k]);
+      return obj;
+    }
+    return v;
+  };
+  const out = walk(JSON.parse(json));
+  if (o !== f.length) throw new Error(`scorer state BLOB has ${f.length - o} values left over`);
+  return out;
 }

@@ -67,6 +67,54 @@ export const IngestRequest = z.strictObject({
 });
 export type IngestRequest = z.infer<typeof IngestRequest>;
 
+const POINT_KEYS = new Set<string>(["timestamp", ...Object.keys(CanonicalMetrics)]);
+const CANONICAL = Object.keys(CanonicalMetrics) as (keyof typeof CanonicalMetrics)[];
+
+/**
+ * The common case of an ingest request checked by hand: points with a timestamp and canonical metrics
+ * only (no `metrics`, no `labels`), every value in range. True only for requests that `IngestRequest`
+ * accepts unchanged; false for everything else, which then goes through the schema (its answer, and
+ * its error messages, decide). A conservative shortcut, not a second set of rules: it may say false to
+ * a valid request, never true to an invalid one (protocol.test.ts checks this on generated requests).
+ */
+export function isPlainIngestRequest(input: unknown): input is IngestRequest {
+  if (!isRecord(input)) return false;
+  let keys = 0;
+  for (const k in input) {
+    if (k !== "tenant" && k !== "host" && k !== "points") return false;
+    keys++;
+  }
+  if (keys !== 3) return false;
+  const { tenant, host, points } = input;
+  if (typeof tenant !== "string" || !TENANT_RE.test(tenant)) return false;
+  if (typeof host !== "string" || !HOST_RE.test(host)) return false;
+  if (!Array.isArray(points) || points.length < 1 || points.length > 1000) return false;
+  for (const p of points as unknown[]) {
+    if (!isRecord(p)) return false;
+    for (const k in p) if (!POINT_KEYS.has(k)) return false;
+    const t = p.timestamp;
+    if (typeof t !== "number" || !Number.isSafeInteger(t) || t < 0) return false;
+    for (const m of CANONICAL) {
+      const v = p[m];
+      if (v === undefined || v === null) continue;
+      const spec = METRIC_SPECS[m];
+      if (typeof v !== "number" || !Number.isFinite(v) || v < spec.min || v > spec.max) return false;
+    }
+  }
+  return true;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return (
+    typeof v === "object" && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+  );
+}
+
+/** An ingest request from RPC: the hand check for the common case, the schema for everything else. */
+export function parseIngestRequest(input: unknown): IngestRequest {
+  return isPlainIngestRequest(input) ? input : parseRpc(IngestRequest, input, "ingest request");
+}
+
 export const HistoryRequest = z.strictObject({
   fromMs: z.number().int(),
   toMs: z.number().int(),

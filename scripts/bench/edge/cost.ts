@@ -63,8 +63,9 @@ export interface CostRow {
 export interface StateRow {
   batch: number;
   points: number;
+  /** Bytes of the stored scorer state: JSON part + Float64 BLOB (the field name predates the BLOB). */
   scorer_json_bytes: number;
-  /** µs per `toJSON` + `JSON.stringify` of that state (done on every ingest call). */
+  /** µs per `toJSON` + `encodeState` of that state (done on every ingest call). */
   scorer_serialize_us: number | null;
   kv_bytes: number;
   events: Record<string, number>;

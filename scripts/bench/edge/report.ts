@@ -413,8 +413,8 @@ Plain-TS forward: ${c.plain_ts_forward}
 ${table(
   [
     "batch",
-    "scorer JSON",
-    "serialise it, µs",
+    "scorer state (JSON + BLOB)",
+    "encode it, µs",
     "kv total",
     "events",
     "events/point",

@@ -19,6 +19,7 @@
 import { z } from "zod";
 import onnxBytes from "../../../../model/artifacts/downtime-lstm.onnx";
 import { HostMonitor } from "../../../../durable-objects/host-monitor.ts";
+import { decodeState, encodeState } from "../../../../durable-objects/host-store.ts";
 import { edgeModel } from "../../../../durable-objects/model.ts";
 import { featurizeSeries } from "../../../../model/core/offline.ts";
 import {
@@ -70,9 +71,12 @@ export const StatsSpec = z.strictObject({ host: z.string().min(1).max(128) });
 
 /** What one host keeps in its object's SQLite storage. */
 export interface HostStats {
-  /** UTF-8 bytes of the persisted scorer JSON (resampler, normaliser, LSTM state, detectors, replay rows). */
+  /**
+   * Bytes of the persisted scorer state (resampler, normaliser, LSTM state, detectors, replay rows):
+   * its JSON part (UTF-8) plus its Float64 BLOB (HostStore's table `scorer`).
+   */
   scorerBytes: number;
-  /** UTF-8 bytes of every key/value row (scorer, meta, last prediction, …). */
+  /** UTF-8 bytes of every key/value row (meta, last prediction, …) plus the scorer state's bytes. */
   kvBytes: number;
   events: Record<string, number>;
   /** Mean UTF-8 bytes of an event body, per topic. */
@@ -80,8 +84,9 @@ export interface HostStats {
   /** SQLite file size reported by workerd, bytes. */
   databaseBytes: number;
   /**
-   * µs to turn the restored scorer back into the stored JSON string (`toJSON` + `JSON.stringify`, what
-   * every ingest call does before its write), mean over a timed loop; null without a scorer.
+   * µs to turn the restored scorer back into its stored form (`toJSON` + HostStore's `encodeState`: JSON
+   * plus Float64 BLOB, what every ingest call does before its write), mean over a timed loop; null
+   * without a scorer.
    */
   scorerSerializeUs: number | null;
 }
@@ -234,12 +239,15 @@ export class BenchHostMonitor extends HostMonitor {
     });
   }
 
-  /** Storage footprint of this host (reads HostStore's tables `kv` and `events` directly). */
+  /** Storage footprint of this host (reads HostStore's tables `kv`, `scorer` and `events` directly). */
   async stats(): Promise<HostStats> {
     const sql = this.ctx.storage.sql;
     const utf8 = (s: string) => new TextEncoder().encode(s).byteLength;
     const kv = sql.exec<{ k: string; v: string }>(`SELECT k, v FROM kv`).toArray();
-    const scorer = kv.find((r) => r.k === "scorer");
+    const scorer = sql
+      .exec<{ json: string; nums: ArrayBuffer }>(`SELECT json, nums FROM scorer WHERE id = 1`)
+      .toArray()[0];
+    const scorerBytes = scorer ? utf8(scorer.json) + scorer.nums.byteLength : 0;
     const events: Record<string, number> = {};
     const eventBodyBytes: Record<string, number> = {};
     for (const r of sql
@@ -253,18 +261,21 @@ export class BenchHostMonitor extends HostMonitor {
     let scorerSerializeUs: number | null = null;
     if (scorer) {
       const { options } = await edgeModel.get();
-      const restored = HostScorer.restore(JSON.parse(scorer.v) as ScorerState, options);
+      const restored = HostScorer.restore(decodeState(scorer.json, scorer.nums) as ScorerState, options);
       const n = 300;
       let bytes = 0;
       const t0 = performance.now();
-      for (let i = 0; i < n; i++) bytes += JSON.stringify(restored.toJSON()).length;
+      for (let i = 0; i < n; i++) {
+        const e = encodeState(restored.toJSON());
+        bytes += e.json.length + e.nums.byteLength;
+      }
       scorerSerializeUs = ((performance.now() - t0) * 1000) / n;
-      if (bytes === 0) throw new Error("empty scorer JSON");
+      if (bytes === 0) throw new Error("empty scorer state");
     }
     return {
       scorerSerializeUs,
-      scorerBytes: scorer ? utf8(scorer.v) : 0,
-      kvBytes: kv.reduce((sum, r) => sum + utf8(r.k) + utf8(r.v), 0),
+      scorerBytes,
+      kvBytes: kv.reduce((sum, r) => sum + utf8(r.k) + utf8(r.v), 0) + scorerBytes,
       events,
       eventBodyBytes,
       databaseBytes: sql.databaseSize,
