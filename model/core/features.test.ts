@@ -9,7 +9,8 @@ import {
   zIndex,
 } from "./features.ts";
 import { HostNormalizer, Z_CLIP } from "./normalize.ts";
-import { featurizeSeries, forecastTargets } from "./offline.ts";
+import { featurizeSeries, forecastTargets, pointVector } from "./offline.ts";
+import { METRICS } from "./metrics.ts";
 
 describe("FeatureBuilder", () => {
   it("names 16 features in metric order", () => {
@@ -74,6 +75,14 @@ describe("FeatureBuilder", () => {
     for (let i = 0; i < 50; i++) a.row([i, 100 - i, 10 + i, 0.001 * i]);
     const b = new FeatureBuilder(JSON.parse(JSON.stringify(a.toJSON())));
     expect(b.row([33, 44, 55, 0.05])).toEqual(a.row([33, 44, 55, 0.05]));
+  });
+});
+
+describe("pointVector", () => {
+  it("lists a point's values in METRICS order, null where a metric was not sent", () => {
+    const p = { timestamp: 0, cpu_usage: 1, memory_usage: 2, network_latency: 3, error_rate: 0.4 };
+    expect(pointVector(p)).toEqual(METRICS.map((m) => p[m]));
+    expect(pointVector({ timestamp: 0, memory_usage: 2 })).toEqual([null, 2, null, null]);
   });
 });
 

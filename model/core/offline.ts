@@ -1,5 +1,5 @@
 import { FeatureBuilder, N_FEATURES, zIndex, maskIndex } from "./features.ts";
-import { METRICS, N_METRICS, type MetricVector } from "./metrics.ts";
+import { N_METRICS, type MetricVector } from "./metrics.ts";
 import { Resampler } from "./resample.ts";
 
 /** A raw point as senders produce it (canonical metrics only). */
@@ -23,11 +23,9 @@ export interface FeaturizedSeries {
   rows: number;
 }
 
+/** A point's values in METRICS order (null = not sent). Runs for every point: plain property reads. */
 export function pointVector(p: RawPoint): MetricVector {
-  return METRICS.map((m) => {
-    const v = p[m];
-    return v === undefined ? null : v;
-  });
+  return [p.cpu_usage ?? null, p.memory_usage ?? null, p.network_latency ?? null, p.error_rate ?? null];
 }
 
 /**
