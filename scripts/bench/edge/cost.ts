@@ -88,11 +88,25 @@ export interface CostPlan {
   seed: number;
 }
 
+/**
+ * The floor of a Worker→DO ingest call at one batch size (bench Worker's /bench/rpc-floor): the rpc
+ * loop's arguments and a prediction-sized answer, nothing scored; with and without one committed row.
+ */
+export interface FloorRow {
+  batch: number;
+  calls: number;
+  /** µs per call: RPC round trip + input check + answer, no storage write. */
+  no_write_us_per_call: number;
+  /** The same plus a one-row transactionSync (the answer waits for the commit, as an ingest's does). */
+  write_us_per_call: number;
+}
+
 export interface CostReport {
   plan: CostPlan;
   rows: CostRow[];
   long_history: CostRow;
   state: StateRow[];
+  rpc_floor: FloorRow[];
 }
 
 type Log = (line: string) => void;
@@ -270,5 +284,29 @@ export async function runCost(base: string, plan: CostPlan, runId: string, log: 
       database_bytes: s.databaseBytes,
     });
   }
-  return { plan, rows, long_history: longHistory, state };
+  // The platform's part of the rpc layer: the same calls with nothing scored or stored (and with one row).
+  const rpcFloor: FloorRow[] = [];
+  for (const batch of plan.batches) {
+    const calls = Math.ceil(plan.points / batch);
+    const floor = async (write: boolean) => {
+      const { body } = await requestJson(`${base}/bench/rpc-floor`, CostAnswer, {
+        body: { run: runId, batch, calls, write, seed: plan.seed },
+        timeoutMs: 900_000,
+      });
+      if (body.calls !== calls)
+        throw new Error(`bench worker made ${body.calls} floor calls, asked ${calls}`);
+      return (body.elapsedMs * 1000) / calls;
+    };
+    const row = {
+      batch,
+      calls,
+      no_write_us_per_call: await floor(false),
+      write_us_per_call: await floor(true),
+    };
+    rpcFloor.push(row);
+    log(
+      `rpc floor batch ${batch}: ${row.no_write_us_per_call.toFixed(0)} µs/call, ${row.write_us_per_call.toFixed(0)} with a one-row commit`,
+    );
+  }
+  return { plan, rows, long_history: longHistory, state, rpc_floor: rpcFloor };
 }

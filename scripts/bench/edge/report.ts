@@ -112,6 +112,17 @@ export const EdgeReportSchema = z.object({
     ),
     /** How the plain-TS forward compares with onnxruntime-web (inference layer). */
     plain_ts_forward: z.string(),
+    /** Floor of a Worker→DO call per batch size (absent in reports written before it was measured). */
+    rpc_floor: z
+      .array(
+        z.object({
+          batch: z.number().int(),
+          calls: z.number().int(),
+          no_write_us_per_call: nonneg,
+          write_us_per_call: nonneg,
+        }),
+      )
+      .optional(),
   }),
   ingest: z.object({
     plan: z.object({
@@ -401,6 +412,7 @@ ${table(
     return [[b, f1(i), f1(s - i), f1(st - s), f1(rp - st), f1(rp)]];
   }),
 )}
+${floorSection(c)}
 
 Long host history (store layer, batches of ${lh.batch}, ${lh.points} points): ${f1(lh.us_per_point)} µs/point overall,
 first ${lh.segment_points} points ${f1(lh.early_us_per_point)}, last ${lh.segment_points} ${f1(lh.late_us_per_point)} µs/point;
@@ -508,5 +520,28 @@ Memory (workerd RSS; wrangler dev runs a proxy workerd and the runtime workerd):
 - after the model is loaded: ${rss(mem.after_model)}
 - after ${mem.hosts} hosts × ${mem.points_per_host} points: ${rss(mem.after_hosts)} → ${(mem.runtime_bytes_per_host / 1024).toFixed(1)} KiB runtime RSS per host
 - after the throughput runs: ${rss(mem.after_ingest)}
+`;
+}
+
+/**
+ * The platform floor inside the rpc layer: a Worker→DO call with the rpc loop's arguments and a
+ * prediction-sized answer, nothing scored, with and without one committed row; beside it, what the
+ * rpc layer adds over the store layer per call.
+ */
+function floorSection(c: EdgeReport["cost"]): string {
+  const floor = c.rpc_floor ?? [];
+  if (floor.length === 0) return "";
+  const rows = floor.map((fl) => {
+    const st = find(c.rows, "store", fl.batch)?.us_per_point;
+    const rp = find(c.rows, "rpc", fl.batch)?.us_per_point;
+    const added = st === undefined || rp === undefined ? "–" : f1((rp - st) * fl.batch);
+    return [fl.batch, fl.calls, f1(fl.no_write_us_per_call), f1(fl.write_us_per_call), added];
+  });
+  return `
+Floor of the Worker→DO call (bench Worker \`/bench/rpc-floor\`: the rpc loop's arguments and RPC input check, a
+real prediction as the answer, nothing scored; "one-row commit" adds a one-row \`transactionSync\`, so the
+answer waits for a storage commit as an ingest's does), µs per call:
+
+${table(["batch", "calls", "RPC only", "RPC + one-row commit", "rpc − store layer, per call"], rows)}
 `;
 }

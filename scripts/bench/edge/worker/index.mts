@@ -18,7 +18,7 @@
  */
 import { z } from "zod";
 import onnxBytes from "../../../../model/artifacts/downtime-lstm.onnx";
-import { HostMonitor } from "../../../../durable-objects/host-monitor.ts";
+import { HostMonitor, type IngestResponse } from "../../../../durable-objects/host-monitor.ts";
 import { decodeState, encodeState } from "../../../../durable-objects/host-store.ts";
 import { edgeModel } from "../../../../durable-objects/model.ts";
 import { featurizeSeries } from "../../../../model/core/offline.ts";
@@ -32,7 +32,7 @@ import { N_FEATURES } from "../../../../model/core/features.ts";
 import { simulateHost } from "../../../simulator/fleet.ts";
 import { PlainLstm } from "../plain-lstm.ts";
 import type { Env } from "../../../../worker/env.ts";
-import type { StoredPoint } from "../../../../durable-objects/protocol.ts";
+import { parseIngestRequest, type StoredPoint } from "../../../../durable-objects/protocol.ts";
 
 export { HostIndex } from "../../../../durable-objects/host-index.ts";
 
@@ -68,6 +68,21 @@ export interface CostResult {
 }
 
 export const StatsSpec = z.strictObject({ host: z.string().min(1).max(128) });
+
+/**
+ * The floor of one Worker→DO ingest call: `calls` calls with the same arguments as the rpc loop's
+ * (`batch` points each, the RPC input check included) and a real prediction-sized answer, but no
+ * scoring; with `write`, each call also commits one small row, so the answer waits for a storage
+ * commit as a real ingest's does.
+ */
+export const FloorSpec = z.strictObject({
+  run: z.string().regex(/^[a-z0-9-]{1,40}$/),
+  batch: z.number().int().min(1).max(1000),
+  calls: z.number().int().min(1).max(100_000),
+  write: z.boolean(),
+  seed: z.number().int().min(0).max(0xffffffff),
+});
+export type FloorSpec = z.infer<typeof FloorSpec>;
 
 /** What one host keeps in its object's SQLite storage. */
 export interface HostStats {
@@ -239,6 +254,27 @@ export class BenchHostMonitor extends HostMonitor {
     });
   }
 
+  /** A real ingest of `points` (not timed), whose answer `floorCall` then returns every time. */
+  async floorSetup(input: unknown): Promise<void> {
+    this.floorAnswer = await this.ingest(input);
+  }
+
+  /** One floor call (see FloorSpec): the RPC input check, optionally one committed row, the answer. */
+  async floorCall(input: unknown, write: boolean): Promise<IngestResponse> {
+    const req = parseIngestRequest(input);
+    if (!this.floorAnswer) throw new Error("floorSetup first");
+    if (write) {
+      const sql = this.ctx.storage.sql;
+      this.ctx.storage.transactionSync(() => {
+        sql.exec(`CREATE TABLE IF NOT EXISTS bench_floor (k INTEGER PRIMARY KEY, n INTEGER NOT NULL)`);
+        sql.exec(`INSERT OR REPLACE INTO bench_floor (k, n) VALUES (1, ?)`, req.points.length);
+      });
+    }
+    return { ...this.floorAnswer, host: req.host, accepted: req.points.length };
+  }
+
+  private floorAnswer: IngestResponse | undefined;
+
   /** Storage footprint of this host (reads HostStore's tables `kv`, `scorer` and `events` directly). */
   async stats(): Promise<HostStats> {
     const sql = this.ctx.storage.sql;
@@ -300,6 +336,21 @@ async function rpcLoop(env: BenchEnv, s: CostSpec): Promise<CostResult> {
   });
 }
 
+async function floorLoop(env: BenchEnv, s: FloorSpec): Promise<CostResult> {
+  const host = `floor-${s.write ? "w" : "r"}-b${s.batch}-${s.run}`;
+  const stub = objectFor(env, host);
+  const pts = hostPoints(s.seed, s.batch * (s.calls + 1));
+  await stub.floorSetup({ tenant: TENANT, host, points: pts.slice(0, s.batch) });
+  const points = s.batch * s.calls;
+  return timedLoop(points, s.batch, points, async (from, to) => {
+    const r = await stub.floorCall(
+      { tenant: TENANT, host, points: pts.slice(s.batch + from, s.batch + to) },
+      s.write,
+    );
+    if (r.accepted !== to - from) throw new Error("floor call answered for the wrong points");
+  });
+}
+
 async function route(req: Request, env: BenchEnv): Promise<Response> {
   const path = new URL(req.url).pathname;
   if (req.method === "GET" && path === "/bench/ready") {
@@ -318,6 +369,9 @@ async function route(req: Request, env: BenchEnv): Promise<Response> {
         : // inference/scorer loops run inside an object too (same isolate, same model), store needs its own.
           await objectFor(env, s.layer === "store" ? costHostName(s) : `scratch-${s.run}`).costLoop(s);
     return Response.json(result);
+  }
+  if (path === "/bench/rpc-floor") {
+    return Response.json(await floorLoop(env, FloorSpec.parse(body)));
   }
   if (path === "/bench/stats") {
     const s = StatsSpec.parse(body);
