@@ -36,7 +36,7 @@ export class HostNormalizer {
 
   constructor(opts: { halfLifeSteps?: number } | { state: NormalizerState } = {}) {
     if ("state" in opts) {
-      this.s = structuredClone(opts.state);
+      this.s = copyState(opts.state);
     } else {
       this.s = {
         halfLifeSteps: opts.halfLifeSteps ?? 1440,
@@ -95,6 +95,16 @@ export class HostNormalizer {
   }
 
   toJSON(): NormalizerState {
-    return structuredClone(this.s);
+    return copyState(this.s);
   }
+}
+
+/** A deep copy (plain arrays of numbers; cheaper than structuredClone, which runs on every save). */
+function copyState(s: NormalizerState): NormalizerState {
+  return {
+    halfLifeSteps: s.halfLifeSteps,
+    n: s.n.slice(),
+    mean: s.mean.slice(),
+    variance: s.variance.slice(),
+  };
 }

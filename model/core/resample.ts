@@ -65,7 +65,7 @@ export class Resampler {
 
   constructor(opts: { stepMs: number; maxGapSteps?: number } | { state: ResamplerState }) {
     if ("state" in opts) {
-      this.s = structuredClone(opts.state);
+      this.s = copyState(opts.state);
     } else {
       if (!(opts.stepMs > 0)) throw new RangeError("stepMs must be > 0");
       this.s = {
@@ -164,7 +164,7 @@ export class Resampler {
   }
 
   toJSON(): ResamplerState {
-    return structuredClone(this.s);
+    return copyState(this.s);
   }
 
   private current(bucket: number): ResampledStep {
@@ -180,4 +180,9 @@ export class Resampler {
 /** Non-negative remainder. */
 function mod(a: number, n: number): number {
   return ((a % n) + n) % n;
+}
+
+/** A deep copy (cheaper than structuredClone, which runs on every save). */
+function copyState(s: ResamplerState): ResamplerState {
+  return { ...s, sums: s.sums.slice(), counts: s.counts.slice() };
 }

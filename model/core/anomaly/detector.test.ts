@@ -121,6 +121,31 @@ describe("MetricAnomalyDetector", () => {
     expect(a).toEqual(b);
   });
 
+  it("stores its configuration only when it is not the default one", () => {
+    const values = noisy(600, 21);
+    const plain = new MetricAnomalyDetector();
+    run(values.slice(0, 300), plain);
+    expect(plain.toJSON().config).toBeUndefined();
+    const custom = new MetricAnomalyDetector({ fullScoreDigits: 3, likelihood: { shortWindows: [4] } });
+    run(values.slice(0, 300), custom);
+    const saved = JSON.parse(JSON.stringify(custom.toJSON())) as ReturnType<typeof custom.toJSON>;
+    expect(saved.config?.fullScoreDigits).toBe(3);
+    const back = MetricAnomalyDetector.fromJSON(saved);
+    expect(back.config).toEqual(custom.config);
+    const rest = values.slice(300);
+    expect(rest.map((v, i) => back.update(T0 + (300 + i) * STEP_MS, v))).toEqual(
+      rest.map((v, i) => custom.update(T0 + (300 + i) * STEP_MS, v)),
+    );
+    // A snapshot written with the default config spelled out (older format) restores, and its next
+    // snapshot leaves it out.
+    const old = { ...plain.toJSON(), config: JSON.parse(JSON.stringify(new MetricAnomalyDetector().config)) };
+    const restored = MetricAnomalyDetector.fromJSON(old);
+    expect(restored.toJSON().config).toBeUndefined();
+    expect(restored.update(T0 + 300 * STEP_MS, values[300]!)).toBe(
+      plain.update(T0 + 300 * STEP_MS, values[300]!),
+    );
+  });
+
   it("keeps its state compact", () => {
     const d = new MetricAnomalyDetector();
     run(noisy(3000, 7), d);

@@ -148,7 +148,8 @@ type DetectorState = z.infer<typeof stateSchema>;
 
 export const detectorSnapshotSchema = z.object({
   version: z.literal(1),
-  config: configSchema,
+  /** Absent = the default configuration (what every host's detectors use; not stored again and again). */
+  config: configSchema.optional(),
   state: stateSchema,
 });
 /** What `toJSON` returns: plain JSON, a few KB. */
@@ -199,6 +200,8 @@ export class MetricAnomalyDetector {
   private digits: ChannelDigits = { step: 0, seasonal: 0, novelty: 0, external: 0 };
   private weightFor = Number.NaN;
   private weight = 0;
+  /** The configuration equals the defaults, so snapshots leave it out. */
+  private readonly defaultConfig: boolean;
   private smoothingFor = Number.NaN;
   private smoothingWeight = 0;
 
@@ -208,8 +211,9 @@ export class MetricAnomalyDetector {
    */
   constructor(options: DetectorOptions = {}, snapshot?: DetectorSnapshot, owned?: typeof OWNED) {
     // A snapshot's config was validated when the snapshot was (fromJSON) or made (toJSON).
-    this.config = snapshot ? snapshot.config : configSchema.parse(resolveConfig(options));
+    this.config = snapshot ? (snapshot.config ?? DEFAULT_CONFIG) : configSchema.parse(resolveConfig(options));
     const c = this.config;
+    this.defaultConfig = c === DEFAULT_CONFIG || JSON.stringify(c) === DEFAULT_CONFIG_JSON;
     const st = snapshot?.state;
     if (st && (st.seasonMean.length !== c.seasonBins || st.seasonDev.length !== c.seasonBins)) {
       throw new RangeError(`snapshot has ${st.seasonMean.length} season bins, config ${c.seasonBins}`);
@@ -341,12 +345,12 @@ export class MetricAnomalyDetector {
     return this.digits;
   }
 
-  /** Plain-JSON snapshot (a copy, config included). */
+  /** Plain-JSON snapshot (a copy; the config is included unless it is the default one). */
   toJSON(): DetectorSnapshot {
     const s = this.s;
     return {
       version: 1,
-      config: structuredCloneConfig(this.config),
+      ...(this.defaultConfig ? {} : { config: structuredCloneConfig(this.config) }),
       state: {
         ...s,
         seasonMean: s.seasonMean.slice(),
@@ -383,6 +387,9 @@ export class MetricAnomalyDetector {
     return score;
   }
 }
+
+const DEFAULT_CONFIG: DetectorConfig = configSchema.parse(resolveConfig());
+const DEFAULT_CONFIG_JSON = JSON.stringify(DEFAULT_CONFIG);
 
 /** Marks a snapshot the constructor may keep as it is (see `clone`). */
 const OWNED: unique symbol = Symbol("owned snapshot");
