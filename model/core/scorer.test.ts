@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadModel, type LoadedModel } from "../../scripts/lib/model-node.ts";
 import { parseFleetConfig, simulateHost } from "../../scripts/simulator/fleet.ts";
+import { N_FEATURES } from "./features.ts";
 import { HostScorer, type ScorerOptions, type ScorerState } from "./scorer.ts";
 
 // Runs the committed artifact (model/artifacts) through onnxruntime-web, as the edge will.
@@ -60,6 +61,23 @@ describe("HostScorer", () => {
     }
   });
 
+  it("restores states written with one array per replay row (the older form) to the same predictions", async () => {
+    const sim = simulateHost(fleet, 9);
+    const a = HostScorer.create(sim.host, model.options);
+    for (let i = 0; i < 400; i += 13) await a.ingest(sim.points.slice(i, i + 13));
+    const { values, ...replay } = a.toJSON().replay;
+    const rows: number[][] = [];
+    for (let o = 0; o < values!.length; o += N_FEATURES) rows.push(values!.slice(o, o + N_FEATURES));
+    expect(rows.length).toBeGreaterThanOrEqual(30);
+    const older = JSON.parse(JSON.stringify({ ...a.toJSON(), replay: { ...replay, rows } })) as ScorerState;
+    const b = HostScorer.restore(older, model.options);
+    expect(b.toJSON()).toEqual(a.toJSON());
+    for (let i = 400; i < 520; i += 8) {
+      const batch = sim.points.slice(i, i + 8);
+      expect(await b.ingest(batch)).toEqual(await a.ingest(batch));
+    }
+  });
+
   it("peeking the open step changes nothing: the same stream gives the same result however it is batched", async () => {
     const sim = simulateHost(fleet, 5);
     const pts = sim.points.slice(0, 300);
@@ -103,7 +121,7 @@ describe("HostScorer", () => {
         expect(age).toBeGreaterThanOrEqual(30);
         expect(age).toBeLessThan(60);
       }
-      expect(st.replay.rows).toHaveLength(age);
+      expect(st.replay.values).toHaveLength(age * N_FEATURES);
       expect(st.replay.snapshots.length).toBeLessThanOrEqual(5);
     }
   });

@@ -117,7 +117,14 @@ export interface ScorerState {
   lastForecast: (number | null)[];
   stepsSeen: number;
   /** Recent committed feature rows and LSTM states at some of their boundaries, for attributions. */
-  replay: { firstStep: number; rows: number[][]; snapshots: { step: number; h: number[]; c: number[] }[] };
+  replay: {
+    firstStep: number;
+    /** The rows from `firstStep` on, N_FEATURES values each, one after another. */
+    values?: number[];
+    /** The same rows one array each: how states written before 2026-11-24 hold them (read only). */
+    rows?: number[][];
+    snapshots: { step: number; h: number[]; c: number[] }[];
+  };
 }
 
 /**
@@ -202,15 +209,18 @@ export class HostScorer {
       this.resampler = new Resampler({ state: saved.resampler });
       this.features = new FeatureBuilder(saved.features, o.meta.step_seconds);
       this.anomaly = METRICS.map((m, i) => o.anomaly.restore(m, saved.anomaly[i]));
-      this.state = { h: Float32Array.from(saved.lstm.h), c: Float32Array.from(saved.lstm.c) };
+      this.state = { h: new Float32Array(saved.lstm.h), c: new Float32Array(saved.lstm.c) };
       this.alert = { ...saved.alert };
       this.lastForecast = [...saved.lastForecast];
       this.stepsSeen = saved.stepsSeen;
       this.replayFirstStep = saved.replay.firstStep;
-      this.replayRows = saved.replay.rows.map((r) => Float32Array.from(r));
+      const flat = new Float32Array(saved.replay.values ?? saved.replay.rows?.flat() ?? []);
+      this.replayRows = [];
+      for (let o = 0; o + N_FEATURES <= flat.length; o += N_FEATURES)
+        this.replayRows.push(flat.subarray(o, o + N_FEATURES));
       this.snapshots = saved.replay.snapshots.map((x) => ({
         step: x.step,
-        state: { h: Float32Array.from(x.h), c: Float32Array.from(x.c) },
+        state: { h: new Float32Array(x.h), c: new Float32Array(x.c) },
       }));
     } else {
       this.resampler = new Resampler({ stepMs });
@@ -366,18 +376,18 @@ export class HostScorer {
       modelVersion: this.meta.version,
       resampler: this.resampler.toJSON(),
       features: this.features.toJSON(),
-      lstm: { h: Array.from(this.state.h), c: Array.from(this.state.c) },
+      lstm: { h: numbers(this.state.h), c: numbers(this.state.c) },
       anomaly: this.anomaly.map((d) => d.toJSON()),
       alert: { ...this.alert },
       lastForecast: [...this.lastForecast],
       stepsSeen: this.stepsSeen,
       replay: {
         firstStep: this.replayFirstStep,
-        rows: this.replayRows.map((r) => Array.from(r)),
+        values: numbers(...this.replayRows),
         snapshots: this.snapshots.map((x) => ({
           step: x.step,
-          h: Array.from(x.state.h),
-          c: Array.from(x.state.c),
+          h: numbers(x.state.h),
+          c: numbers(x.state.c),
         })),
       },
     };
@@ -492,6 +502,16 @@ export class HostScorer {
     });
     return out;
   }
+}
+
+/** The values of typed arrays as one plain array (a loop: `Array.from` is several times slower). */
+function numbers(...parts: Float32Array[]): number[] {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Array<number>(n);
+  let o = 0;
+  for (const p of parts) for (let i = 0; i < p.length; i++) out[o++] = p[i]!;
+  return out;
 }
 
 function round(x: number): number {
