@@ -36,7 +36,14 @@ export const ListRequest = z.object({
 export type ListRequest = z.infer<typeof ListRequest>;
 
 export interface ListedHost extends IndexEntry {
+  /** When the index entry was last written (receive time), ISO-8601. */
   updated_at: string;
+  /**
+   * Seconds from the entry's `as_of` (its newest point) to the listing: up to about a minute for a
+   * host that is sending (entries are refreshed at least once a minute); more means the host stopped
+   * reporting — perhaps because it is down.
+   */
+  silent_s: number;
 }
 
 export class HostIndex extends DurableObject<Env> {
@@ -83,11 +90,16 @@ export class HostIndex extends DurableObject<Env> {
     const total = this.ctx.storage.sql
       .exec<{ n: number }>(`SELECT count(*) AS n FROM hosts WHERE severity >= ?`, sev)
       .one().n;
+    const now = Date.now();
     return {
-      hosts: rows.map((r) => ({
-        ...IndexEntrySchema.parse(JSON.parse(r.body)),
-        updated_at: new Date(r.updated_ms).toISOString(),
-      })),
+      hosts: rows.map((r) => {
+        const e = IndexEntrySchema.parse(JSON.parse(r.body));
+        return {
+          ...e,
+          updated_at: new Date(r.updated_ms).toISOString(),
+          silent_s: Math.max(0, Math.round((now - Date.parse(e.as_of)) / 1000)),
+        };
+      }),
       total,
     };
   }

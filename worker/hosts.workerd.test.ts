@@ -7,6 +7,7 @@ interface Listed {
   level: string;
   risk: number;
   as_of: string;
+  silent_s: number;
 }
 
 describe("GET /hosts/:host/prediction and /history", () => {
@@ -86,10 +87,26 @@ describe("GET /hosts", () => {
     const riskOf = (h: string) => posted.hosts.find((x) => x.host === h)!.prediction.risk["30m"]!;
     expect(riskOf("rank-c")).toBeGreaterThan(riskOf("rank-a"));
     expect(mine[0]!.host).toBe("rank-c");
+    for (const h of mine) expect(h.silent_s).toBeLessThan(120); // they have just sent
     expect(list.shards).toBe(8);
     const limited = await json<{ hosts: Listed[] }>(await call("/hosts?limit=2"));
     expect(limited.hosts).toHaveLength(2);
     expect((await call("/hosts?limit=0")).status).toBe(400);
     expect((await call("/hosts?level=bad")).status).toBe(400);
+  });
+
+  it("says how long each host has been silent", async () => {
+    const quietEnd = Date.now() - 30 * 60_000;
+    await call("/metrics", { body: { points: series(40, quietEnd, 60_000, "silent-1") } });
+    let quiet: Listed | undefined;
+    for (let i = 0; i < 50 && !quiet; i++) {
+      const list = await json<{ hosts: Listed[] }>(await call("/hosts?limit=1000"));
+      quiet = list.hosts.find((h) => h.host === "silent-1");
+      if (!quiet) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(quiet).toBeDefined();
+    // Its newest point is 30 min old, whenever the index entry was written.
+    expect(quiet!.silent_s).toBeGreaterThanOrEqual(30 * 60 - 5);
+    expect(quiet!.silent_s).toBeLessThan(30 * 60 + 120);
   });
 });
