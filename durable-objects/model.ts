@@ -5,6 +5,7 @@
  * rejected promise forever.
  */
 import onnxBytes from "../model/artifacts/downtime-lstm.onnx";
+import peekBytes from "../model/artifacts/downtime-lstm.peek.onnx";
 import metaJson from "../model/artifacts/downtime-lstm.json";
 import { anomalyFactory } from "../model/core/anomaly/index.ts";
 import { LstmModel } from "../model/core/lstm.ts";
@@ -62,10 +63,13 @@ export async function loadEdgeModel(bytes: ArrayBuffer | Uint8Array = onnxBytes)
   const t0 = Date.now();
   const meta = parseModelMeta(metaJson);
   const ort = ortForWorkerd();
+  // The commit-and-peek graph goes with the committed model only (a test may load other bytes).
+  const peek = bytes === onnxBytes ? { peekBytes: new Uint8Array(peekBytes) } : {};
   const lstm = await LstmModel.create(
     ort,
     bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes),
     metaJson,
+    peek,
   );
   return {
     meta,

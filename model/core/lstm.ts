@@ -59,6 +59,8 @@ export const LstmMetaSchema = z.looseObject({
     a: z.array(z.number()),
     b: z.array(z.number()),
   }),
+  /** The commit-and-peek graph beside the main one (artifacts exported since 2026-11-24). */
+  onnx_peek: z.looseObject({ file: z.string(), sha256: z.string() }).optional(),
 });
 export type LstmMeta = z.infer<typeof LstmMetaSchema>;
 
@@ -115,11 +117,19 @@ export class LstmModel {
   readonly layers: number;
   private readonly ort: OrtLike;
   private readonly session: OrtSessionLike;
+  /** The CommitAndPeek graph (same weights), when its bytes were given: see `runCommitAndPeek`. */
+  private readonly peekSession: OrtSessionLike | null;
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(ort: OrtLike, session: OrtSessionLike, meta: LstmMeta) {
+  private constructor(
+    ort: OrtLike,
+    session: OrtSessionLike,
+    peekSession: OrtSessionLike | null,
+    meta: LstmMeta,
+  ) {
     this.ort = ort;
     this.session = session;
+    this.peekSession = peekSession;
     this.meta = meta;
     this.nFeatures = meta.feature_names.length;
     this.nHorizons = meta.horizons_steps.length;
@@ -136,11 +146,13 @@ export class LstmModel {
     ort: OrtLike,
     modelBytes: Uint8Array,
     meta: unknown,
-    options: InferenceSession.SessionOptions = {
-      executionProviders: ["wasm"],
-      graphOptimizationLevel: "all",
-    },
+    opts: {
+      /** Bytes of `<name>.peek.onnx` (metadata `onnx_peek`): enables `runCommitAndPeek`. */
+      peekBytes?: Uint8Array;
+      sessionOptions?: InferenceSession.SessionOptions;
+    } = {},
   ): Promise<LstmModel> {
+    const options = opts.sessionOptions ?? { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
     const parsed = LstmMetaSchema.safeParse(meta);
     if (!parsed.success) {
       throw new LstmError("BAD_META", `model metadata: ${z.prettifyError(parsed.error)}`, {
@@ -160,21 +172,22 @@ export class LstmModel {
     ];
     for (const [ok, msg] of checks) if (!ok) throw new LstmError("BAD_META", `model metadata: ${msg}`);
 
-    let session: OrtSessionLike;
-    try {
-      session = await ort.InferenceSession.create(modelBytes, options);
-    } catch (cause) {
-      throw new LstmError("BAD_MODEL", `cannot load the ONNX model: ${String(cause)}`, { cause });
+    const session = await openSession(ort, modelBytes, options, "the ONNX model");
+    let peek: OrtSessionLike | null = null;
+    if (opts.peekBytes) {
+      try {
+        peek = await openSession(ort, opts.peekBytes, options, "the commit-and-peek ONNX graph");
+      } catch (e) {
+        await session.release();
+        throw e;
+      }
     }
-    const missing = [
-      ...INPUT_NAMES.filter((n) => !session.inputNames.includes(n)),
-      ...OUTPUT_NAMES.filter((n) => !session.outputNames.includes(n)),
-    ];
-    if (missing.length > 0) {
-      await session.release();
-      throw new LstmError("BAD_MODEL", `ONNX graph lacks io ${missing.join(", ")}`);
-    }
-    return new LstmModel(ort, session, m);
+    return new LstmModel(ort, session, peek, m);
+  }
+
+  /** Whether `runCommitAndPeek` is available (the commit-and-peek graph was loaded). */
+  get canPeek(): boolean {
+    return this.peekSession !== null;
   }
 
   /** Zero state for `batch` hosts: what a host seen for the first time starts from. */
@@ -189,6 +202,32 @@ export class LstmModel {
    * @param state from {@link zeroState} or a previous call's `state`; not modified.
    */
   async run(x: Float32Array, batch: number, steps: number, state: LstmState): Promise<LstmOutput> {
+    return this.runOn(this.session, x, batch, steps, state);
+  }
+
+  /**
+   * Commits and peeks in one call (the commit-and-peek graph): x holds `steps − 1` steps to commit
+   * followed by the still-open step. Outputs cover all `steps` rows; `state` is the state after the
+   * committed rows only, as if `run` had been called on them and the open row evaluated from there.
+   */
+  async runCommitAndPeek(
+    x: Float32Array,
+    batch: number,
+    steps: number,
+    state: LstmState,
+  ): Promise<LstmOutput> {
+    if (this.peekSession === null) throw new LstmError("BAD_INPUT", "no commit-and-peek graph was loaded");
+    if (!(steps >= 2)) throw new LstmError("BAD_INPUT", `commit-and-peek needs ≥ 2 steps, got ${steps}`);
+    return this.runOn(this.peekSession, x, batch, steps, state);
+  }
+
+  private async runOn(
+    session: OrtSessionLike,
+    x: Float32Array,
+    batch: number,
+    steps: number,
+    state: LstmState,
+  ): Promise<LstmOutput> {
     checkCount(batch, "batch");
     checkCount(steps, "steps");
     const stateLen = this.layers * batch * this.hidden;
@@ -212,7 +251,7 @@ export class LstmModel {
       c0: new this.ort.Tensor("float32", state.c, stateDims),
     };
     const result = this.queue.then(async () => {
-      const out = await this.session.run(feeds);
+      const out = await session.run(feeds);
       return {
         riskLogit: output(out, "risk_logit", batch * steps * this.nHorizons),
         forecast: output(out, "forecast", batch * steps * this.nForecast),
@@ -241,6 +280,7 @@ export class LstmModel {
   async release(): Promise<void> {
     await this.queue;
     await this.session.release();
+    await this.peekSession?.release();
   }
 }
 
@@ -283,6 +323,30 @@ export function stackStates(states: readonly LstmState[], layers: number, hidden
     }
   });
   return { h, c };
+}
+
+/** Creates a session and checks the graph has the contract's inputs and outputs. */
+async function openSession(
+  ort: OrtLike,
+  bytes: Uint8Array,
+  options: InferenceSession.SessionOptions,
+  what: string,
+): Promise<OrtSessionLike> {
+  let session: OrtSessionLike;
+  try {
+    session = await ort.InferenceSession.create(bytes, options);
+  } catch (cause) {
+    throw new LstmError("BAD_MODEL", `cannot load ${what}: ${String(cause)}`, { cause });
+  }
+  const missing = [
+    ...INPUT_NAMES.filter((n) => !session.inputNames.includes(n)),
+    ...OUTPUT_NAMES.filter((n) => !session.outputNames.includes(n)),
+  ];
+  if (missing.length > 0) {
+    await session.release();
+    throw new LstmError("BAD_MODEL", `ONNX graph lacks io ${missing.join(", ")}`);
+  }
+  return session;
 }
 
 function sameNames(actual: readonly string[], expected: readonly string[]): boolean {

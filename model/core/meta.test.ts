@@ -17,6 +17,13 @@ describe("committed model artifact", () => {
         .update(readFileSync(`${base}.onnx`))
         .digest("hex"),
     ).toBe(onnx.sha256);
+    const peek = raw.onnx_peek as { file: string; sha256: string };
+    expect(peek.file).toBe("downtime-lstm.peek.onnx");
+    expect(
+      createHash("sha256")
+        .update(readFileSync(new URL(`../artifacts/${peek.file}`, import.meta.url)))
+        .digest("hex"),
+    ).toBe(peek.sha256);
   });
 
   it("records how it was made: command, seed, data and tuned thresholds", () => {

@@ -9,6 +9,12 @@ export function asRecurrentModel(lstm: LstmModel): RecurrentModel {
   return {
     zeroState: () => lstm.zeroState(1),
     run: (x, steps, state) => lstm.run(x, 1, steps, state),
+    ...(lstm.canPeek
+      ? {
+          runCommitAndPeek: (x: Float32Array, steps: number, state: RecurrentState) =>
+            lstm.runCommitAndPeek(x, 1, steps, state),
+        }
+      : {}),
     async runBranches(x, batch, steps, state) {
       const out = await lstm.run(x, batch, steps, tile(state, batch, lstm.layers, lstm.hidden));
       return { riskLogit: out.riskLogit };

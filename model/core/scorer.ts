@@ -35,6 +35,11 @@ export interface RecurrentModel {
   /** Runs `steps` rows (steps × N_FEATURES) from `state`, batch 1. */
   run(x: Float32Array, steps: number, state: RecurrentState): Promise<ModelOutput>;
   /**
+   * Optional: `steps − 1` rows to commit then the open row, in one call; outputs for all `steps` rows,
+   * `state` after the committed rows. Saves the separate call that evaluates the open step.
+   */
+  runCommitAndPeek?(x: Float32Array, steps: number, state: RecurrentState): Promise<ModelOutput>;
+  /**
    * Runs `batch` independent sequences of `steps` rows (batch × steps × N_FEATURES), each starting
    * from the same batch-1 `state` — the what-if replays behind `contributors`.
    */
@@ -152,6 +157,12 @@ export interface IngestResult {
   /** Per input point (input order): false when it arrived after its step had closed (dropped). */
   acceptedMask: boolean[];
   committedSteps: number;
+}
+
+/** The open step as a commit-and-peek call evaluated it: its feature row and its risk logits. */
+interface Peeked {
+  row: Float32Array;
+  riskLogit: Float32Array;
 }
 
 /** One committed step as the scorer saw it. */
@@ -282,17 +293,20 @@ export class HostScorer {
       }
       for (const s of r.closed) closed.push(s);
     }
-    if (closed.length > 0) await this.commit(closed);
-    return { prediction: await this.predict(), accepted, acceptedMask, committedSteps: closed.length };
+    const peeked = closed.length > 0 ? await this.commit(closed) : null;
+    return { prediction: await this.predict(peeked), accepted, acceptedMask, committedSteps: closed.length };
   }
 
-  /** Prediction as of the newest point (peeking the open step) without ingesting anything. */
-  async predict(): Promise<Prediction | null> {
+  /**
+   * Prediction as of the newest point (peeking the open step) without ingesting anything. `peeked` is
+   * the open step already evaluated by the commit that just ran (same row, same state), if it was.
+   */
+  async predict(peeked: Peeked | null = null): Promise<Prediction | null> {
     const open = this.resampler.peek();
     if (open === null) return null;
-    const row = this.features.row(open.values, false);
-    const out = await this.model.run(row, 1, this.state);
-    const risk = this.calibrate(out.riskLogit, 0);
+    const row = peeked?.row ?? this.features.row(open.values, false);
+    const riskLogit = peeked?.riskLogit ?? (await this.model.run(row, 1, this.state)).riskLogit;
+    const risk = this.calibrate(riskLogit, 0);
     const asOf = this.resampler.lastPointMs ?? open.bucketStartMs;
     const alert = stepAlert(this.policy, this.alert, risk, asOf);
     const anomaly = this.peekAnomaly(open, row);
@@ -406,12 +420,16 @@ export class HostScorer {
   }
 
   /** Commits closed steps: one model call for all of them, then per-step anomaly, alert and trend. */
-  private async commit(steps: ResampledStep[]): Promise<void> {
+  private async commit(steps: ResampledStep[]): Promise<Peeked | null> {
     const k = steps.length;
-    const x = new Float32Array(k * N_FEATURES);
+    // With a commit-and-peek model the open step's row rides along (built after the committed rows
+    // moved the normaliser and trend windows, exactly as `predict` would build it).
+    const open = this.model.runCommitAndPeek ? this.resampler.peek() : null;
+    const x = new Float32Array((open ? k + 1 : k) * N_FEATURES);
     for (let t = 0; t < k; t++)
       this.features.row(steps[t]!.values, true, x.subarray(t * N_FEATURES, (t + 1) * N_FEATURES));
-    const out = await this.runCommitted(x, k);
+    if (open) this.features.row(open.values, false, x.subarray(k * N_FEATURES));
+    const out = await this.runCommitted(x, k, open !== null);
     const H = this.meta.horizons_minutes.length;
     for (let t = 0; t < k; t++) {
       const step = steps[t]!;
@@ -430,6 +448,9 @@ export class HostScorer {
       });
     }
     this.state = out.state;
+    if (!open) return null;
+    const H2 = this.meta.horizons_minutes.length;
+    return { row: x.subarray(k * N_FEATURES), riskLogit: out.riskLogit.subarray(k * H2, (k + 1) * H2) };
   }
 
   /**
@@ -438,19 +459,24 @@ export class HostScorer {
    * after the batch is stored too when the newest stored one is SNAPSHOT_SPACING or more steps older.
    * So the newest stored state at least REPLAY_MIN steps old is always fewer than 2 × REPLAY_MIN steps
    * old, whatever the batch sizes. Updates `state`, the snapshots and the replay rows; returns the
-   * concatenated outputs.
+   * concatenated outputs. With `peek`, x carries the open step's row after the k committed ones: the
+   * last call is then a commit-and-peek call, and the outputs have that row too (the state does not).
    */
-  private async runCommitted(x: Float32Array, k: number): Promise<ModelOutput> {
+  private async runCommitted(x: Float32Array, k: number, peek: boolean): Promise<ModelOutput> {
     const first = this.stepsSeen;
     const end = first + k;
     const cuts = k > REPLAY_MIN ? [k - REPLAY_MIN, k] : [k];
     const H = this.meta.horizons_minutes.length;
-    const riskLogit = new Float32Array(k * H);
-    const forecast = new Float32Array(k * N_METRICS);
+    const rows = peek ? k + 1 : k;
+    const riskLogit = new Float32Array(rows * H);
+    const forecast = new Float32Array(rows * N_METRICS);
     let state = this.state;
     let from = 0;
     for (const to of cuts) {
-      const o = await this.model.run(x.subarray(from * N_FEATURES, to * N_FEATURES), to - from, state);
+      const o =
+        peek && to === k
+          ? await this.model.runCommitAndPeek!(x.subarray(from * N_FEATURES), to - from + 1, state)
+          : await this.model.run(x.subarray(from * N_FEATURES, to * N_FEATURES), to - from, state);
       riskLogit.set(o.riskLogit, from * H);
       forecast.set(o.forecast, from * N_METRICS);
       state = o.state;

@@ -11,6 +11,10 @@ Graph contract (opset 14, torch 1.13):
   inputs   x [batch, seq, n_features] float32, h0 [layers, batch, hidden], c0 [layers, batch, hidden]
   outputs  risk_logit [batch, seq, n_horizons], forecast [batch, seq, n_forecast], hn, cn (like h0, c0)
   batch and seq are dynamic. Zero (h0, c0) = a host seen for the first time.
+
+A second graph, <name>.peek.onnx, holds the same weights in model.CommitAndPeek: the same inputs and
+outputs, but x is k >= 1 steps to commit followed by the open step (seq >= 2), and hn, cn are the state
+after the k committed steps. The edge uses it to commit and evaluate the open step in one call.
 """
 
 import hashlib
@@ -24,7 +28,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from configurator import parse_overrides  # noqa: E402
-from model import DowntimeLSTM, ModelConfig  # noqa: E402
+from model import CommitAndPeek, DowntimeLSTM, ModelConfig  # noqa: E402
 
 OPSET = 14
 INPUT_NAMES = ["x", "h0", "c0"]
@@ -40,13 +44,14 @@ def sha256_file(path: str) -> str:
     return h.hexdigest()
 
 
-def export_onnx(model: DowntimeLSTM, path: str) -> str:
-    """Writes the ONNX graph, runs onnx.checker on it, returns its sha256."""
+def export_onnx(model: DowntimeLSTM, path: str, peek: bool = False) -> str:
+    """Writes the ONNX graph (with `peek`, the CommitAndPeek one), runs onnx.checker, returns its sha256."""
     cfg = model.cfg
     model = model.eval()
     batch, seq = 2, 3  # any sizes; both axes are exported as dynamic
     x = torch.zeros(batch, seq, cfg.n_features)
     h0, c0 = model.zero_state(batch)
+    graph = CommitAndPeek(model).eval() if peek else model
     dyn_seq = {0: "batch", 1: "seq"}
     dyn_state = {1: "batch"}
     with warnings.catch_warnings():
@@ -56,7 +61,7 @@ def export_onnx(model: DowntimeLSTM, path: str) -> str:
         # Benign torch 1.13 exporter noise about constants it cannot shape-infer (the checker runs below).
         warnings.filterwarnings("ignore", message="The shape inference of prim::Constant")
         torch.onnx.export(
-            model,
+            graph,
             (x, h0, c0),
             path,
             input_names=INPUT_NAMES,
@@ -147,10 +152,18 @@ def write_artifact(ckpt: dict, out_dir: str, name: str) -> dict:
     onnx_file = f"{name}.onnx"
     sha = export_onnx(model, os.path.join(out_dir, onnx_file))
     meta = build_metadata(ckpt, name, onnx_file, sha)
+    meta["onnx_peek"] = export_peek(model, out_dir, name)
     with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
         json.dump(meta, f, indent=2, allow_nan=False)
         f.write("\n")
     return meta
+
+
+def export_peek(model: DowntimeLSTM, out_dir: str, name: str) -> dict:
+    """Writes <name>.peek.onnx (CommitAndPeek); returns its metadata entry."""
+    peek_file = f"{name}.peek.onnx"
+    sha = export_onnx(model, os.path.join(out_dir, peek_file), peek=True)
+    return {"file": peek_file, "sha256": sha, "opset": OPSET}
 
 
 def main():

@@ -5,10 +5,12 @@ them through LstmModel + onnxruntime-web and compare.
 
     /usr/bin/python3 model/train/fixture.py --out DIR [--seed=7] [--hidden=32] [--layers=2] [--steps=60]
 
-Writes DIR/model.onnx, DIR/model.json (artifact metadata, same builder as training) and DIR/fixture.json:
+Writes DIR/model.onnx, DIR/model.peek.onnx, DIR/model.json (artifact metadata, same builder as training)
+and DIR/fixture.json:
   cases[]: name, batch, calls (steps per call, state carried between calls), x [batch, steps, F],
            h0/c0 [layers, batch, hidden] (initial state), and PyTorch's risk_logit [batch, steps, H],
            forecast [batch, steps, 4], hn, cn (after the last call) — all flat, row-major.
+  peek: the commit-and-peek graph's PyTorch outputs for the batch-3 case (its last row is the open step).
   calibrated: sigmoid(a·logit + b) of the first case, to check the TS side applies calibration alike.
 """
 
@@ -22,7 +24,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from configurator import parse_overrides  # noqa: E402
 from export import write_artifact  # noqa: E402
-from model import ModelConfig, build_model  # noqa: E402
+from model import CommitAndPeek, ModelConfig, build_model  # noqa: E402
 
 METRICS = ["cpu_usage", "memory_usage", "network_latency", "error_rate"]
 defaults = dict(out="", seed=7, hidden=32, layers=2, steps=60)
@@ -114,12 +116,31 @@ def main():
                 "cn": flat(cn),
             }
         )
+    # The commit-and-peek graph (model.peek.onnx): the last row of the batch-3 case is the open step,
+    # from that case's non-zero state; outputs for every row, state after the committed rows.
+    with torch.no_grad():
+        pr, pf, phn, pcn = CommitAndPeek(model).eval()(
+            torch.from_numpy(x3), torch.from_numpy(s3[0]), torch.from_numpy(s3[1])
+        )
+    peek = {
+        "batch": 3,
+        "x": flat(x3),
+        "h0": flat(s3[0]),
+        "c0": flat(s3[1]),
+        "risk_logit": flat(pr),
+        "forecast": flat(pf),
+        "hn": flat(phn),
+        "cn": flat(pcn),
+    }
     # PyTorch's own stepping error, for the record (carried state is exact up to float reordering).
     drift = max(abs(a - b) for a, b in zip(cases[0]["risk_logit"], cases[1]["risk_logit"]))
     z = np.array(cases[0]["risk_logit"]).reshape(-1, 3)
     calibrated = 1 / (1 + np.exp(-(z * np.array(calib["a"]) + np.array(calib["b"]))))
     with open(os.path.join(cfg["out"], "fixture.json"), "w") as f:
-        json.dump({"seed": cfg["seed"], "cases": cases, "calibrated": flat(calibrated), "torch_step_drift": drift}, f)
+        json.dump(
+            {"seed": cfg["seed"], "cases": cases, "peek": peek, "calibrated": flat(calibrated), "torch_step_drift": drift},
+            f,
+        )
     print(f"wrote fixture to {cfg['out']} ({len(cases)} cases; torch one-call vs per-step max diff {drift:.2e})")
 
 

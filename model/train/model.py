@@ -61,6 +61,24 @@ class DowntimeLSTM(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
+class CommitAndPeek(nn.Module):
+    """
+    The same network (same weights) for the edge's usual call: x holds k >= 1 steps to commit, then the
+    still-open step. Returns risk_logit and forecast for all k + 1 rows and the state after the k
+    committed rows only, so committing and evaluating the open step take one inference call, not two.
+    Exported as a second ONNX graph beside the main one (export.py).
+    """
+
+    def __init__(self, model: DowntimeLSTM):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor):
+        r1, f1, hn, cn = self.model(x[:, :-1], h0, c0)
+        r2, f2, _, _ = self.model(x[:, -1:], hn, cn)
+        return torch.cat([r1, r2], 1), torch.cat([f1, f2], 1), hn, cn
+
+
 def build_model(cfg: ModelConfig, seed: int) -> DowntimeLSTM:
     """Same seed, same initial weights (initialisation draws from the global torch RNG)."""
     torch.manual_seed(seed)

@@ -33,7 +33,12 @@ const CaseSchema = z.object({
   hn: z.array(z.number()),
   cn: z.array(z.number()),
 });
-const FixtureSchema = z.object({ cases: z.array(CaseSchema).min(1), calibrated: z.array(z.number()) });
+const PeekSchema = CaseSchema.omit({ name: true, calls: true });
+const FixtureSchema = z.object({
+  cases: z.array(CaseSchema).min(1),
+  peek: PeekSchema,
+  calibrated: z.array(z.number()),
+});
 type Case = z.infer<typeof CaseSchema>;
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -84,7 +89,9 @@ describe.skipIf(skipReason !== null)(
       ort.env.wasm.numThreads = 1;
       ort.env.wasm.proxy = false;
       const meta: unknown = JSON.parse(readFileSync(join(dir, "model.json"), "utf8"));
-      model = await LstmModel.create(ort, readFileSync(join(dir, "model.onnx")), meta);
+      model = await LstmModel.create(ort, readFileSync(join(dir, "model.onnx")), meta, {
+        peekBytes: readFileSync(join(dir, "model.peek.onnx")),
+      });
     });
 
     afterAll(async () => {
@@ -119,6 +126,31 @@ describe.skipIf(skipReason !== null)(
         expect(maxAbsDiff(got.risk, new Float32Array(got.risk.length))).toBeGreaterThan(1e-3);
       });
     }
+
+    it(`commit-and-peek graph matches PyTorch within ${TOLERANCE} (batch 3, the last row open)`, async () => {
+      const p = fixture.peek;
+      const steps = p.x.length / (p.batch * model.nFeatures);
+      const out = await model.runCommitAndPeek(Float32Array.from(p.x), p.batch, steps, {
+        h: Float32Array.from(p.h0),
+        c: Float32Array.from(p.c0),
+      });
+      const diffs = {
+        risk_logit: maxAbsDiff(out.riskLogit, p.risk_logit),
+        forecast: maxAbsDiff(out.forecast, p.forecast),
+        hn: maxAbsDiff(out.state.h, p.hn),
+        cn: maxAbsDiff(out.state.c, p.cn),
+      };
+      console.log(`[parity] commit-and-peek: max |ORT − PyTorch| ${JSON.stringify(diffs)}`);
+      for (const d of Object.values(diffs)) expect(d).toBeLessThanOrEqual(TOLERANCE);
+      // The state is the one after the committed rows, not after the open one: it differs from the
+      // plain graph's state after all rows.
+      const all = await model.run(Float32Array.from(p.x), p.batch, steps, {
+        h: Float32Array.from(p.h0),
+        c: Float32Array.from(p.c0),
+      });
+      expect(maxAbsDiff(all.state.h, out.state.h)).toBeGreaterThan(1e-3);
+      expect(maxAbsDiff(all.riskLogit, out.riskLogit)).toBeLessThanOrEqual(TOLERANCE);
+    });
 
     it("applies the metadata's Platt calibration like PyTorch", async () => {
       const c = fixture.cases[0]!;

@@ -3,7 +3,7 @@
  * export, one thread, no proxy — the same package the edge runs, see ARCHITECTURE.md).
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import * as ort from "onnxruntime-web";
 import { anomalyFactory } from "../../model/core/anomaly/index.ts";
 import { LstmModel } from "../../model/core/lstm.ts";
@@ -29,6 +29,10 @@ export async function loadModel(
   const raw: unknown = JSON.parse(readFileSync(`${base}.json`, "utf8"));
   let meta = parseModelMeta(raw);
   if (metaOverride) meta = parseModelMeta(metaOverride(meta));
-  const lstm = await LstmModel.create(ort, new Uint8Array(readFileSync(`${base}.onnx`)), raw);
+  // The commit-and-peek graph (same weights) sits beside the main one in artifacts that have it.
+  const peekFile = (raw as { onnx_peek?: { file?: unknown } }).onnx_peek?.file;
+  const peekBytes =
+    typeof peekFile === "string" ? new Uint8Array(readFileSync(join(dirname(base), peekFile))) : undefined;
+  const lstm = await LstmModel.create(ort, new Uint8Array(readFileSync(`${base}.onnx`)), raw, { peekBytes });
   return { meta, lstm, options: { meta, model: asRecurrentModel(lstm), anomaly: anomalyFactory } };
 }
