@@ -294,14 +294,24 @@ export class HostScorer {
       for (const s of r.closed) closed.push(s);
     }
     const peeked = closed.length > 0 ? await this.commit(closed) : null;
-    return { prediction: await this.predict(peeked), accepted, acceptedMask, committedSteps: closed.length };
+    return {
+      prediction: await this.predictOpen(peeked),
+      accepted,
+      acceptedMask,
+      committedSteps: closed.length,
+    };
+  }
+
+  /** Prediction as of the newest point (peeking the open step) without ingesting anything. */
+  async predict(): Promise<Prediction | null> {
+    return this.predictOpen(null);
   }
 
   /**
-   * Prediction as of the newest point (peeking the open step) without ingesting anything. `peeked` is
-   * the open step already evaluated by the commit that just ran (same row, same state), if it was.
+   * The prediction for the open step; `peeked` is that step already evaluated by the commit that just
+   * ran (same row, same state), else it is evaluated here.
    */
-  async predict(peeked: Peeked | null = null): Promise<Prediction | null> {
+  private async predictOpen(peeked: Peeked | null): Promise<Prediction | null> {
     const open = this.resampler.peek();
     if (open === null) return null;
     const row = peeked?.row ?? this.features.row(open.values, false);
@@ -449,8 +459,7 @@ export class HostScorer {
     }
     this.state = out.state;
     if (!open) return null;
-    const H2 = this.meta.horizons_minutes.length;
-    return { row: x.subarray(k * N_FEATURES), riskLogit: out.riskLogit.subarray(k * H2, (k + 1) * H2) };
+    return { row: x.subarray(k * N_FEATURES), riskLogit: out.riskLogit.subarray(k * H, (k + 1) * H) };
   }
 
   /**
