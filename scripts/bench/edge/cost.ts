@@ -196,9 +196,14 @@ export async function runCost(base: string, plan: CostPlan, runId: string, log: 
   log(`warm-up done (${warm} points per layer)`);
 
   const rows: CostRow[] = [];
+  const measure = async (spec: Parameters<typeof runOne>[2]) => {
+    const r = await runOne(base, runId, spec);
+    rows.push(r);
+    log(describeRow(r));
+  };
   for (const layer of LAYERS) {
     for (const batch of plan.batches) {
-      const r = await runOne(base, runId, {
+      await measure({
         layer,
         mode: "incremental",
         batch,
@@ -206,27 +211,24 @@ export async function runCost(base: string, plan: CostPlan, runId: string, log: 
         segment: seg,
         seed: plan.seed,
       });
-      rows.push(r);
-      log(describeRow(r));
     }
     if (layer === "inference") {
       for (const window of plan.windows) {
-        const r = await runOne(base, runId, {
+        const points = plan.windowPoints;
+        await measure({
           layer,
           mode: "window",
           batch: 1,
           window,
-          points: plan.windowPoints,
-          segment: Math.min(seg, plan.windowPoints),
+          points,
+          segment: Math.min(seg, points),
           seed: plan.seed,
         });
-        rows.push(r);
-        log(describeRow(r));
       }
       // The same loops with the plain-TS forward of the same weights (fewer points: it is slower).
       for (const batch of plan.batches) {
         const points = plan.plainPoints;
-        const r = await runOne(base, runId, {
+        await measure({
           layer,
           engine: "plain-ts",
           mode: "incremental",
@@ -235,12 +237,10 @@ export async function runCost(base: string, plan: CostPlan, runId: string, log: 
           segment: Math.min(seg, points),
           seed: plan.seed,
         });
-        rows.push(r);
-        log(describeRow(r));
       }
       for (const window of plan.windows) {
         const points = plan.plainWindowPoints;
-        const r = await runOne(base, runId, {
+        await measure({
           layer,
           engine: "plain-ts",
           mode: "window",
@@ -250,8 +250,6 @@ export async function runCost(base: string, plan: CostPlan, runId: string, log: 
           segment: Math.min(seg, points),
           seed: plan.seed,
         });
-        rows.push(r);
-        log(describeRow(r));
       }
     }
   }
