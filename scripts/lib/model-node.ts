@@ -30,9 +30,9 @@ export async function loadModel(
   let meta = parseModelMeta(raw);
   if (metaOverride) meta = parseModelMeta(metaOverride(meta));
   // The commit-and-peek graph (same weights) sits beside the main one in artifacts that have it.
-  const peekFile = (raw as { onnx_peek?: { file?: unknown } }).onnx_peek?.file;
+  const peekFile = meta.onnx_peek?.file;
   const peekBytes =
-    typeof peekFile === "string" ? new Uint8Array(readFileSync(join(dirname(base), peekFile))) : undefined;
+    peekFile === undefined ? undefined : new Uint8Array(readFileSync(join(dirname(base), peekFile)));
   const lstm = await LstmModel.create(ort, new Uint8Array(readFileSync(`${base}.onnx`)), raw, { peekBytes });
   return { meta, lstm, options: { meta, model: asRecurrentModel(lstm), anomaly: anomalyFactory } };
 }
