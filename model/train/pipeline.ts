@@ -310,7 +310,8 @@ async function main(): Promise<void> {
 
     console.log(`[3/4] copying the artifact to ${artifacts}…`);
     mkdirSync(artifacts, { recursive: true });
-    for (const ext of [".onnx", ".peek.onnx", ".json"]) copyFileSync(join(runDir, name + ext), join(artifacts, name + ext));
+    for (const ext of [".onnx", ".peek.onnx", ".json"])
+      copyFileSync(join(runDir, name + ext), join(artifacts, name + ext));
     return "trained";
   }
 
