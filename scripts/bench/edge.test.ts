@@ -4,12 +4,13 @@
  * report's structure and the behaviour it records — never wall-clock thresholds.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { groupProcesses } from "./edge/proc.ts";
 import { EdgeReportSchema, type EdgeReport } from "./edge/report.ts";
+import { tmpfsRoot } from "./edge/setup.ts";
 
 const root = resolve(import.meta.dirname, "..", "..");
 let out: string;
@@ -80,8 +81,24 @@ describe("bench:edge --quick", () => {
     }
   });
 
+  it("keeps the objects' storage on a tmpfs where there is one, repeats ingest on the disk, cleans up", () => {
+    const shm = tmpfsRoot();
+    expect(report.storage.medium).toBe(shm ? "tmpfs" : "disk");
+    if (shm) {
+      expect(report.ingest_disk?.shapes.map((s) => s.batch_points)).toEqual(
+        report.ingest.shapes.map((s) => s.batch_points),
+      );
+      const runId = /run (\w+);/.exec(stdout)?.[1];
+      expect(runId).toBeDefined();
+      expect(existsSync(join(shm, `downtime-bench-edge-${runId}`))).toBe(false);
+      expect(markdown).toContain("| disk | 1000 |");
+    } else {
+      expect(report.ingest_disk).toBeNull();
+    }
+  });
+
   it("sends the same batches to both ingest routes, every point accepted", () => {
-    for (const s of report.ingest.shapes) {
+    for (const s of [...report.ingest.shapes, ...(report.ingest_disk?.shapes ?? [])]) {
       expect(s.hosts_per_batch * s.points_per_host_per_batch).toBe(s.batch_points);
       expect(s.phases.map((p) => p.route)).toEqual([
         "/metrics/validate",

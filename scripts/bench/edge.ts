@@ -11,7 +11,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { measureBundle, loadHosts, measureColdStart, runtimeRss, sampleRss } from "./edge/budget.ts";
@@ -30,7 +30,7 @@ import {
   type EdgeReport,
   type Measured,
 } from "./edge/report.ts";
-import { bundleWorker, writeApiKey, writeDevConfig } from "./edge/setup.ts";
+import { bundleWorker, tmpfsRoot, writeApiKey, writeDevConfig } from "./edge/setup.ts";
 
 const ArgsSchema = z.object({
   quick: z.boolean().default(false),
@@ -39,15 +39,18 @@ const ArgsSchema = z.object({
   "cold-runs": z.coerce.number().int().min(1).max(10).optional(),
   seed: z.coerce.number().int().min(0).max(0xffffffff).default(20_261_124),
   keep: z.boolean().default(false),
+  storage: z.enum(["tmpfs", "disk"]).optional(),
 });
 type Args = z.infer<typeof ArgsSchema>;
 
-const USAGE = `Usage: npm run bench:edge -- [--quick] [--out DIR] [--clients N] [--cold-runs N] [--seed N] [--keep]
+const USAGE = `Usage: npm run bench:edge -- [--quick] [--out DIR] [--clients N] [--cold-runs N] [--seed N] [--storage tmpfs|disk] [--keep]
   --quick      fast smoke run (small loops; figures are rough)
   --out        results directory (default bench/results)
   --clients    concurrent clients in the throughput benchmark (default 2)
   --cold-runs  fresh wrangler dev processes for the cold start (default 3, quick 1)
   --seed       simulator seed of the benchmark data (default 20261124)
+  --storage    where the Durable Objects' SQLite lives for the judged figures: tmpfs (default where
+               /dev/shm is a writable tmpfs; the ingest run is then repeated on the disk) or disk
   --keep       keep the temporary directory .data/bench-edge/<run> (configs, storage)`;
 
 function parse(argv: string[]): Args {
@@ -62,6 +65,7 @@ function parse(argv: string[]): Args {
         clients: { type: "string" },
         "cold-runs": { type: "string" },
         seed: { type: "string" },
+        storage: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -210,10 +214,22 @@ async function main(argv: string[]): Promise<void> {
   const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
   const tmp = join(root, ".data", "bench-edge", runId);
   mkdirSync(tmp, { recursive: true });
+  const shm = tmpfsRoot();
+  const medium = args.storage ?? (shm ? "tmpfs" : "disk");
+  if (medium === "tmpfs" && !shm)
+    throw new BenchError("USAGE", "--storage tmpfs: /dev/shm is not a writable tmpfs on this machine");
+  // wrangler dev --persist-to directories of the judged figures.
+  const stateDir = medium === "tmpfs" ? join(shm!, `downtime-bench-edge-${runId}`) : join(tmp, "state");
+  mkdirSync(stateDir, { recursive: true });
   const loadStart = loadavg();
   const git = gitState(root);
   const createdUtc = new Date().toISOString();
   console.log(`bench:edge ${args.quick ? "(quick) " : ""}run ${runId}; temporary files in ${tmp}`);
+  console.log(
+    medium === "tmpfs"
+      ? `Durable Object storage on a tmpfs (${stateDir}); the ingest run is repeated with it on the disk`
+      : `Durable Object storage on the disk (${stateDir})${shm ? "" : ": no writable tmpfs at /dev/shm"}`,
+  );
 
   try {
     // 1. Cost per point, inside the bench Worker.
@@ -225,7 +241,7 @@ async function main(argv: string[]): Promise<void> {
     const bench = await startDev({
       root,
       config: writeDevConfig(benchSrc, benchOut, join(tmp, "bench-dev")),
-      persistTo: join(tmp, "bench-state"),
+      persistTo: join(stateDir, "bench-state"),
       readyTimeoutMs: 180_000,
     });
     const ready = await requestJson(
@@ -253,12 +269,12 @@ async function main(argv: string[]): Promise<void> {
       join(tmp, "real-dev"),
       RATE_LIMIT,
     );
-    const startReal = (i: number) =>
+    const startReal = (i: number | "disk") =>
       startDev({
         root,
         config: realConfig,
         envFile: setup.envFile,
-        persistTo: join(tmp, `real-state-${i}`),
+        persistTo: i === "disk" ? join(tmp, "real-state-disk") : join(stateDir, `real-state-${i}`),
         readyTimeoutMs: 180_000,
       });
     L3("starting the real Worker (wrangler dev of that bundle, rate limit raised)…");
@@ -280,6 +296,14 @@ async function main(argv: string[]): Promise<void> {
     const ingest = await runIngest(real.url, setup.apiKey, p.ingest, runId, L2);
     const afterIngest = sampleRss(real);
     await stopDev(real);
+    let ingestDisk = null;
+    if (medium === "tmpfs") {
+      const L2d = log("[2/3 ingest, storage on disk]");
+      L2d("starting the real Worker again, its storage under .data/ this time…");
+      const dev = await startReal("disk");
+      ingestDisk = await runIngest(dev.url, setup.apiKey, p.ingest, `${runId}d`, L2d);
+      await stopDev(dev);
+    }
 
     for (let i = 1; i < p.coldRuns; i++) {
       const dev = await startReal(i);
@@ -323,7 +347,9 @@ async function main(argv: string[]): Promise<void> {
         ...cost,
         plain_ts_forward: plainSummary(cost.rows),
       },
+      storage: { medium, dir: medium === "tmpfs" ? shm! : relative(root, stateDir) },
       ingest,
+      ingest_disk: ingestDisk,
       budget: {
         bundle,
         cold_start: {
@@ -351,11 +377,16 @@ async function main(argv: string[]): Promise<void> {
     console.log(
       `wrote ${join(out, "edge.json")} and ${join(out, "edge.md")} (${report.environment.duration_s.toFixed(0)} s)`,
     );
-    if (!args.keep) rmSync(tmp, { recursive: true, force: true });
+    if (!args.keep) {
+      rmSync(tmp, { recursive: true, force: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    } else if (medium === "tmpfs") console.log(`storage of the judged run kept in ${stateDir}`);
   } catch (e) {
     for (const dev of running)
       console.error(`--- last output of wrangler dev at ${dev.url} ---\n${dev.output(40)}`);
-    console.error(`wrangler logs and storage kept in ${tmp}`);
+    console.error(
+      `wrangler logs and storage kept in ${tmp}${medium === "tmpfs" ? ` and ${stateDir} (a tmpfs: delete it to free the memory)` : ""}`,
+    );
     throw e;
   } finally {
     await stopAll();
