@@ -77,6 +77,7 @@ const IngestSchema = z.object({
     ),
     clients: z.number().int(),
     maxPhaseMs: z.number().int(),
+    warmupRequests: z.number().int(),
     seed: z.number().int(),
   }),
   shapes: z
@@ -471,7 +472,7 @@ ${table(
 \`wrangler dev\` of the real Worker with a temporary copy of wrangler.toml (rate limit raised to
 allow the run, bench-only API key via --env-file). ${r.ingest.plan.clients} concurrent client(s), each with its own hosts,
 sending sequentially; phases validate → metrics → validate → metrics, each ≤ ${r.ingest.plan.shapes.map((x) => `${x.maxRequestsPerPhase} (${x.points}-point batches)`).join(" / ")} requests per client
-and ≤ ${(r.ingest.plan.maxPhaseMs / 1000).toFixed(0)} s. Every /metrics answer is checked: all points accepted, no duplicates, none late.
+and ≤ ${(r.ingest.plan.maxPhaseMs / 1000).toFixed(0)} s, after ${r.ingest.plan.warmupRequests} untimed warm-up request(s) per client to each route. Every /metrics answer is checked: all points accepted, no duplicates, none late.
 
 ${
   r.storage.medium === "tmpfs"
