@@ -3,10 +3,14 @@
  * over N shards by a hash of the host name, so no single object sees all traffic: a HostMonitor's
  * prediction reaches its shard only when the level changes, the warning risk moves by ≥ 0.01, or the
  * entry is a minute old; a listing reads every shard in parallel and merges their top entries.
+ *
+ * An entry not refreshed for the retention period (RETENTION_HOURS, the same that bounds each host's
+ * history) is left out of listings and deleted by the shard's alarm: a host that stopped reporting
+ * stays visible, with a growing `silent_s`, for as long as its history is kept, then disappears.
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import type { Env } from "../worker/env.ts";
+import { objectSettings, type Env } from "../worker/env.ts";
 import { HostName, parseRpc } from "./protocol.ts";
 
 const LEVELS = ["ok", "warning", "critical"] as const;
@@ -46,9 +50,17 @@ export interface ListedHost extends IndexEntry {
   silent_s: number;
 }
 
+/** How often a shard's alarm deletes expired entries, ms (while it holds any). */
+export const PRUNE_EVERY_MS = 3_600_000;
+
 export class HostIndex extends DurableObject<Env> {
+  private readonly retentionMs: number;
+  /** Pending alarm time (read from storage once per instance), or null for none. */
+  private alarmAt: number | null | undefined;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.retentionMs = objectSettings(env).retentionMs;
     ctx.storage.sql.exec(
       `CREATE TABLE IF NOT EXISTS hosts (host TEXT PRIMARY KEY, severity INTEGER NOT NULL, risk REAL NOT NULL,
         body TEXT NOT NULL, updated_ms INTEGER NOT NULL)`,
@@ -74,23 +86,48 @@ export class HostIndex extends DurableObject<Env> {
         );
       }
     });
+    this.alarmAt ??= await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null) {
+      this.alarmAt = now + PRUNE_EVERY_MS;
+      await this.ctx.storage.setAlarm(this.alarmAt);
+    }
+  }
+
+  /** Deletes entries older than the retention; comes back while any entry is left. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = null; // the runtime cleared it by running it
+    const now = Date.now();
+    const sql = this.ctx.storage.sql;
+    sql.exec(`DELETE FROM hosts WHERE updated_ms < ?`, now - this.retentionMs);
+    if (sql.exec<{ n: number }>(`SELECT count(*) AS n FROM hosts`).one().n > 0) {
+      this.alarmAt = now + PRUNE_EVERY_MS;
+      await this.ctx.storage.setAlarm(this.alarmAt);
+    }
   }
 
   /** This shard's hosts at or above `minLevel`, most severe and riskiest first. */
   async list(input: unknown): Promise<{ hosts: ListedHost[]; total: number }> {
     const q = parseRpc(ListRequest, input, "list request");
     const sev = severity(q.minLevel);
+    const now = Date.now();
+    // Expired entries not yet deleted by the alarm are left out already.
+    const since = now - this.retentionMs;
     const rows = this.ctx.storage.sql
       .exec<{ body: string; updated_ms: number }>(
-        `SELECT body, updated_ms FROM hosts WHERE severity >= ? ORDER BY severity DESC, risk DESC, host LIMIT ?`,
+        `SELECT body, updated_ms FROM hosts WHERE severity >= ? AND updated_ms >= ?
+         ORDER BY severity DESC, risk DESC, host LIMIT ?`,
         sev,
+        since,
         q.limit,
       )
       .toArray();
     const total = this.ctx.storage.sql
-      .exec<{ n: number }>(`SELECT count(*) AS n FROM hosts WHERE severity >= ?`, sev)
+      .exec<{ n: number }>(
+        `SELECT count(*) AS n FROM hosts WHERE severity >= ? AND updated_ms >= ?`,
+        sev,
+        since,
+      )
       .one().n;
-    const now = Date.now();
     return {
       hosts: rows.map((r) => {
         const e = IndexEntrySchema.parse(JSON.parse(r.body));
