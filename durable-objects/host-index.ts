@@ -87,10 +87,12 @@ export class HostIndex extends DurableObject<Env> {
       }
     });
     this.alarmAt ??= await this.ctx.storage.getAlarm();
-    if (this.alarmAt === null) {
-      this.alarmAt = now + PRUNE_EVERY_MS;
-      await this.ctx.storage.setAlarm(this.alarmAt);
-    }
+    if (this.alarmAt === null) await this.armPrune(now);
+  }
+
+  private async armPrune(nowMs: number): Promise<void> {
+    this.alarmAt = nowMs + PRUNE_EVERY_MS;
+    await this.ctx.storage.setAlarm(this.alarmAt);
   }
 
   /** Deletes entries older than the retention; comes back while any entry is left. */
@@ -99,10 +101,7 @@ export class HostIndex extends DurableObject<Env> {
     const now = Date.now();
     const sql = this.ctx.storage.sql;
     sql.exec(`DELETE FROM hosts WHERE updated_ms < ?`, now - this.retentionMs);
-    if (sql.exec<{ n: number }>(`SELECT count(*) AS n FROM hosts`).one().n > 0) {
-      this.alarmAt = now + PRUNE_EVERY_MS;
-      await this.ctx.storage.setAlarm(this.alarmAt);
-    }
+    if (sql.exec<{ n: number }>(`SELECT count(*) AS n FROM hosts`).one().n > 0) await this.armPrune(now);
   }
 
   /** This shard's hosts at or above `minLevel`, most severe and riskiest first. */

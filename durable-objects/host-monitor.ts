@@ -309,9 +309,9 @@ export class HostMonitor extends DurableObject<Env> {
     // Metrics rows hold one call's points each: expand, keep those in range, cap at `limit` points.
     const points: StoredPoint[] = [];
     let truncated = false;
-    const rows_ = this.store.range("metrics", q.fromMs, q.toMs, q.limit);
-    if (rows_.length >= q.limit) truncated = true;
-    for (const r of rows_) {
+    const metricRows = rows("metrics");
+    if (metricRows.length >= q.limit) truncated = true;
+    for (const r of metricRows) {
       for (const p of MetricsEventBody.parse(JSON.parse(r.body)).points) {
         if (p.timestamp < q.fromMs || p.timestamp >= q.toMs) continue;
         if (points.length >= q.limit) truncated = true;
