@@ -26,6 +26,7 @@ import {
   median,
   plainSummary,
   renderMarkdown,
+  StorageSchema,
   summaryTable,
   type EdgeReport,
   type Measured,
@@ -39,7 +40,7 @@ const ArgsSchema = z.object({
   "cold-runs": z.coerce.number().int().min(1).max(10).optional(),
   seed: z.coerce.number().int().min(0).max(0xffffffff).default(20_261_124),
   keep: z.boolean().default(false),
-  storage: z.enum(["tmpfs", "disk"]).optional(),
+  storage: StorageSchema.shape.medium.optional(),
 });
 type Args = z.infer<typeof ArgsSchema>;
 

@@ -37,7 +37,8 @@ const StatsAnswer = z.object({
   scorerSerializeUs: z.number().nonnegative().nullable(),
 });
 
-export type Engine = "ort" | "plain-ts";
+export const ENGINES = ["ort", "plain-ts"] as const;
+export type Engine = (typeof ENGINES)[number];
 
 export interface CostRow {
   layer: Layer;
@@ -213,18 +214,21 @@ export async function runCost(base: string, plan: CostPlan, runId: string, log: 
       });
     }
     if (layer === "inference") {
-      for (const window of plan.windows) {
-        const points = plan.windowPoints;
-        await measure({
-          layer,
-          mode: "window",
-          batch: 1,
-          window,
-          points,
-          segment: Math.min(seg, points),
-          seed: plan.seed,
-        });
-      }
+      const windows = async (engine: Engine, points: number) => {
+        for (const window of plan.windows) {
+          await measure({
+            layer,
+            engine,
+            mode: "window",
+            batch: 1,
+            window,
+            points,
+            segment: Math.min(seg, points),
+            seed: plan.seed,
+          });
+        }
+      };
+      await windows("ort", plan.windowPoints);
       // The same loops with the plain-TS forward of the same weights (fewer points: it is slower).
       for (const batch of plan.batches) {
         const points = plan.plainPoints;
@@ -238,19 +242,7 @@ export async function runCost(base: string, plan: CostPlan, runId: string, log: 
           seed: plan.seed,
         });
       }
-      for (const window of plan.windows) {
-        const points = plan.plainWindowPoints;
-        await measure({
-          layer,
-          engine: "plain-ts",
-          mode: "window",
-          batch: 1,
-          window,
-          points,
-          segment: Math.min(seg, points),
-          seed: plan.seed,
-        });
-      }
+      await windows("plain-ts", plan.plainWindowPoints);
     }
   }
 

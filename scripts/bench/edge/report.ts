@@ -4,14 +4,14 @@
  */
 import { z } from "zod";
 import type { CostRow } from "./cost.ts";
-import { LAYER_DOC } from "./cost.ts";
+import { ENGINES, LAYER_DOC, LAYERS } from "./cost.ts";
 
 const num = z.number().refine(Number.isFinite, { message: "must be finite" });
 const nonneg = num.refine((x) => x >= 0, { message: "must be ≥ 0" });
 
 const CostRowSchema = z.object({
-  layer: z.enum(["inference", "scorer", "store", "rpc"]),
-  engine: z.enum(["ort", "plain-ts"]),
+  layer: z.enum(LAYERS),
+  engine: z.enum(ENGINES),
   mode: z.enum(["incremental", "window"]),
   batch: z.number().int().positive(),
   window: z.number().int().positive().nullable(),
@@ -62,7 +62,7 @@ export type Target = z.infer<typeof TargetSchema>;
 
 export const StorageSchema = z.object({
   medium: z.enum(["tmpfs", "disk"]),
-  /** Parent of the wrangler dev --persist-to directories of the judged run. */
+  /** The tmpfs mount, or (disk) the directory holding the judged run's --persist-to directories. */
   dir: z.string(),
 });
 
