@@ -45,7 +45,7 @@ import { assertPortFree } from "./start/port.ts";
 import { Progress } from "./start/progress.ts";
 import { FleetTracker } from "./start/tracker.ts";
 import { eventLine, renderFrame, visibleLength, type ViewState } from "./start/view.ts";
-import { errorTail, WranglerDev } from "./start/wrangler.ts";
+import { describeExit, errorTail, WranglerDev, WranglerError } from "./lib/wrangler-dev.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const IP = "127.0.0.1";
@@ -120,17 +120,18 @@ const logTail = (w: WranglerDev): string =>
     .join("\n");
 
 function wranglerExited(w: WranglerDev, what: string): StartError {
-  const info = w.exitedWith;
-  const how =
-    info === null
-      ? "stopped"
-      : info.signal
-        ? `was killed by ${info.signal}`
-        : `exited with code ${info.code}`;
-  return new StartError("WRANGLER_EXITED", `wrangler dev ${how} ${what}. Its last log lines:\n${logTail(w)}`);
+  return new StartError(
+    "WRANGLER_EXITED",
+    `wrangler dev ${describeExit(w.exitedWith)} ${what}. Its last log lines:\n${logTail(w)}`,
+  );
 }
 
-async function waitForWrangler(w: WranglerDev, life: Lifecycle, url: string): Promise<{ readyMs: number }> {
+/** Waits for wrangler's "Ready on" line; resolves with its URL (the port it bound, PORT=0 included). */
+async function waitForWrangler(
+  w: WranglerDev,
+  life: Lifecycle,
+  where: string,
+): Promise<{ readyMs: number; url: string }> {
   const started = Date.now();
   const progress = new Progress({ isTTY, write: (t) => process.stdout.write(t) });
   const timer = setInterval(
@@ -141,7 +142,7 @@ async function waitForWrangler(w: WranglerDev, life: Lifecycle, url: string): Pr
   const decided = new AbortController();
   try {
     const outcome = await Promise.race([
-      w.ready.then(() => "ready" as const),
+      w.ready.then((u) => ({ url: u })),
       w.exited.then(() => "exited" as const),
       realClock
         .sleep(READY_TIMEOUT_MS, AbortSignal.any([life.signal, decided.signal]))
@@ -151,13 +152,16 @@ async function waitForWrangler(w: WranglerDev, life: Lifecycle, url: string): Pr
     if (outcome === "timeout") {
       throw new StartError(
         "WRANGLER_TIMEOUT",
-        `wrangler dev did not print "Ready on ${url}" within ${seconds(READY_TIMEOUT_MS)}. Its last log lines:\n${logTail(w)}`,
+        `wrangler dev did not print "Ready on …" for ${where} within ${seconds(READY_TIMEOUT_MS)}. Its last log lines:\n${logTail(w)}`,
       );
     }
     const readyMs = Date.now() - started;
-    if (outcome === "ready") progress.done(`wrangler dev ready on ${url} after ${seconds(readyMs)}`);
-    else progress.done("stopping…");
-    return { readyMs };
+    if (outcome === "stopped") {
+      progress.done("stopping…");
+      return { readyMs, url: "" };
+    }
+    progress.done(`wrangler dev ready on ${outcome.url} after ${seconds(readyMs)}`);
+    return { readyMs, url: outcome.url };
   } finally {
     clearInterval(timer);
     decided.abort();
@@ -504,8 +508,9 @@ async function main(): Promise<number> {
   const shownFile = relative(process.cwd(), local.file).startsWith("..")
     ? local.file
     : relative(process.cwd(), local.file) || local.file;
-  const url = `http://${IP}:${env.port}`;
-  await assertPortFree(IP, env.port);
+  // PORT=0: workerd binds whatever port the OS picks, and the URL comes from wrangler's Ready line.
+  const where = env.port === 0 ? `${IP} (a free port)` : `http://${IP}:${env.port}`;
+  if (env.port !== 0) await assertPortFree(IP, env.port);
 
   const life = new Lifecycle();
   let wrangler: WranglerDev | null = null;
@@ -528,13 +533,14 @@ async function main(): Promise<number> {
   let exitCode = 0;
   let watchdog: Promise<void> = Promise.resolve();
   try {
-    out(`starting wrangler dev on ${url} (Durable Object storage in ${stateDir}, removed at exit)`);
+    out(`starting wrangler dev on ${where} (Durable Object storage in ${stateDir}, removed at exit)`);
     wrangler = WranglerDev.start({
       cwd: ROOT,
       ip: IP,
       port: env.port,
       envFile: local.file,
       persistTo: join(stateDir, "state"),
+      registryPath: join(stateDir, "registry"),
     });
     out(`wrangler dev pid ${wrangler.pid} (process group ${wrangler.pid})`);
     const w = wrangler;
@@ -543,7 +549,7 @@ async function main(): Promise<number> {
       if (!stopping) life.fail(wranglerExited(w, "unexpectedly"));
     });
     try {
-      const { readyMs } = await waitForWrangler(w, life, url);
+      const { readyMs, url } = await waitForWrangler(w, life, where);
       life.check();
       const client = new EdgeClient({ baseUrl: url, apiKey: local.key });
       const health = await waitForHealth(client, life);
@@ -638,9 +644,9 @@ async function main(): Promise<number> {
 }
 
 function report(e: unknown): number {
-  if (e instanceof StartError) {
+  if (e instanceof StartError || e instanceof WranglerError) {
     process.stderr.write(`\nnpm start: ${e.message}\n${e.hint ? `${e.hint}\n` : ""}`);
-    return e.exitCode;
+    return e instanceof StartError ? e.exitCode : 1;
   }
   process.stderr.write(`\nnpm start failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   return 1;

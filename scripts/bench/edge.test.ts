@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { groupProcesses } from "./edge/proc.ts";
+import { groupProcesses } from "../lib/process-group.ts";
 import { EdgeReportSchema, type EdgeReport } from "./edge/report.ts";
 import { tmpfsRoot } from "./edge/setup.ts";
 

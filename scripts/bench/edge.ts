@@ -19,7 +19,7 @@ import { runCost, type CostPlan } from "./edge/cost.ts";
 import { BenchError } from "./edge/errors.ts";
 import { requestJson } from "./edge/http.ts";
 import { runIngest, type IngestPlan } from "./edge/ingest.ts";
-import { WranglerDev, type DevOptions } from "./edge/proc.ts";
+import { BenchDev, type DevOptions } from "./edge/proc.ts";
 import {
   EdgeReportSchema,
   judge,
@@ -154,12 +154,12 @@ const log = (section: string) => (line: string) =>
   console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${section} ${line}`);
 
 /** Every wrangler dev still running; stopped on exit, error and Ctrl-C. */
-const running = new Set<WranglerDev>();
+const running = new Set<BenchDev>();
 /** Process groups of every wrangler dev started (for the report; the test checks they are empty). */
 const groups: number[] = [];
 /** Starts wrangler dev with a dev registry private to this run (next to its storage directory). */
-async function startDev(o: Omit<DevOptions, "registryPath" | "logFile">): Promise<WranglerDev> {
-  const dev = await WranglerDev.start({
+async function startDev(o: Omit<DevOptions, "registryPath" | "logFile">): Promise<BenchDev> {
+  const dev = await BenchDev.start({
     ...o,
     registryPath: join(dirname(o.persistTo), "registry"),
     logFile: `${o.persistTo}.wrangler.log`,
@@ -168,12 +168,33 @@ async function startDev(o: Omit<DevOptions, "registryPath" | "logFile">): Promis
   groups.push(dev.pgid);
   return dev;
 }
-async function stopDev(dev: WranglerDev): Promise<void> {
+async function stopDev(dev: BenchDev): Promise<void> {
   running.delete(dev);
   await dev.stop();
 }
 async function stopAll(): Promise<void> {
   await Promise.allSettled([...running].map((d) => stopDev(d)));
+}
+
+const BenchReady = z.object({ ready: z.literal(true), load_ms: z.number(), model_version: z.string() });
+
+/** Readiness of the bench Worker: its own /bench/ready answer (no other server gives it). */
+async function benchWorkerReady(url: string): Promise<boolean> {
+  const r = await fetch(`${url}/bench/ready`, { signal: AbortSignal.timeout(30_000) });
+  return r.status === 200 && BenchReady.safeParse(await r.json().catch(() => null)).success;
+}
+
+/**
+ * Readiness of the real Worker without loading its model (the cold start is measured next): its own
+ * JSON 404 for a path no route has, naming that path.
+ */
+async function realWorkerReady(url: string): Promise<boolean> {
+  const path = "/__bench_ready_probe";
+  const r = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(30_000) });
+  const body = z
+    .object({ error: z.object({ code: z.literal("not_found"), message: z.string() }) })
+    .safeParse(await r.json().catch(() => null));
+  return r.status === 404 && body.success && body.data.error.message === `no route GET ${path}`;
 }
 
 /** HEAD, and the runtime files (what the bundles contain) that differ from it. */
@@ -246,11 +267,9 @@ async function main(argv: string[]): Promise<void> {
       config: writeDevConfig(benchSrc, benchOut, join(tmp, "bench-dev")),
       persistTo: join(stateDir, "bench-state"),
       readyTimeoutMs: 180_000,
+      probe: benchWorkerReady,
     });
-    const ready = await requestJson(
-      `${bench.url}/bench/ready`,
-      z.object({ ready: z.literal(true), load_ms: z.number(), model_version: z.string() }),
-    );
+    const ready = await requestJson(`${bench.url}/bench/ready`, BenchReady);
     L1(`ready at ${bench.url}, model ${ready.body.model_version} loaded in ${ready.body.load_ms} ms`);
     const cost = await runCost(bench.url, p.cost, runId, L1);
     await stopDev(bench);
@@ -279,6 +298,7 @@ async function main(argv: string[]): Promise<void> {
         envFile: setup.envFile,
         persistTo: i === "disk" ? join(tmp, "real-state-disk") : join(stateDir, `real-state-${i}`),
         readyTimeoutMs: 180_000,
+        probe: realWorkerReady,
       });
     L3("starting the real Worker (wrangler dev of that bundle, rate limit raised)…");
     const real = await startReal(0);

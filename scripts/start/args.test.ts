@@ -85,8 +85,12 @@ describe("parseStartEnv", () => {
     });
   });
 
+  it("takes PORT=0 (any free port, picked when wrangler binds)", () => {
+    expect(parseStartEnv({ PORT: "0" }, resolve, "/d").port).toBe(0);
+  });
+
   it.each([
-    ["PORT", "0"],
+    ["PORT", "-1"],
     ["PORT", "65536"],
     ["PORT", "http"],
     ["API_KEY", "has space"],

@@ -16,7 +16,7 @@ export const USAGE = `Usage: npm start -- [--hosts N] [--speed SIM_SECONDS_PER_S
   --help        this text
 
 Environment:
-  PORT=8787                  port of wrangler dev on 127.0.0.1
+  PORT=8787                  port of wrangler dev on 127.0.0.1 (0: any free port, printed once bound)
   DEV_VARS_FILE=.dev.vars    where the local API key hash lives (created on first run)
   API_KEY=…                  the key to stream with when DEV_VARS_FILE was not written by npm start`;
 
@@ -83,7 +83,7 @@ export const StartEnvSchema = z.object({
     .string()
     .regex(/^\d+$/, { message: "must be a port number" })
     .transform(Number)
-    .pipe(z.number().int().min(1).max(65_535))
+    .pipe(z.number().int().min(0).max(65_535))
     .optional(),
   DEV_VARS_FILE: z.string().min(1).optional(),
   API_KEY: z

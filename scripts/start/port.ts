@@ -25,16 +25,3 @@ export async function assertPortFree(ip: string, port: number): Promise<void> {
     server.listen({ host: ip, port, exclusive: true }, () => server.close(() => resolve()));
   });
 }
-
-/** A port the OS considers free right now on `ip` (for tests). */
-export async function freePort(ip = "127.0.0.1"): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen({ host: ip, port: 0 }, () => {
-      const addr = server.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { simulateHost } from "../../simulator/fleet.ts";
 import { BenchError } from "./errors.ts";
 import { requestJson } from "./http.ts";
-import type { WranglerDev } from "./proc.ts";
+import type { BenchDev } from "./proc.ts";
 import { bundleWorker } from "./setup.ts";
 
 export interface BundleFile {
@@ -100,7 +100,7 @@ function onePoint(host: string, tsMs: number) {
 }
 
 /** First-inference cold start on a fresh `wrangler dev` that has answered nothing but a 404 probe. */
-export async function measureColdStart(dev: WranglerDev, apiKey: string): Promise<ColdStart> {
+export async function measureColdStart(dev: BenchDev, apiKey: string): Promise<ColdStart> {
   const headers = { authorization: `Bearer ${apiKey}` };
   const now = Date.now();
   const first = await requestJson(`${dev.url}/metrics`, MetricsAnswer, {
@@ -138,7 +138,7 @@ export interface RssSample {
   total_bytes: number;
 }
 
-export function sampleRss(dev: WranglerDev): RssSample {
+export function sampleRss(dev: BenchDev): RssSample {
   const procs = dev.workerd();
   if (procs.length === 0)
     throw new BenchError("WRANGLER_FAILED", "no workerd process found in wrangler dev's process group");
@@ -163,7 +163,7 @@ export interface MemoryReport {
 
 /** Gives `hosts` new hosts `pointsPerHost` consecutive minutes each (1000-point requests), then samples RSS. */
 export async function loadHosts(
-  dev: WranglerDev,
+  dev: BenchDev,
   apiKey: string,
   hosts: number,
   pointsPerHost: number,

@@ -1,6 +1,10 @@
 import { spawn } from "node:child_process";
-import { afterEach, describe, expect, it } from "vitest";
-import { errorTail, groupProcesses, LineTail, resolveWranglerBin, stopGroup } from "./wrangler.ts";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { groupProcesses, stopGroup } from "./process-group.ts";
+import { errorTail, LineTail, resolveWranglerBin, WranglerDev, WranglerError } from "./wrangler-dev.ts";
 
 describe("LineTail", () => {
   it("keeps the last complete lines across chunk boundaries, without colours", () => {
@@ -91,4 +95,61 @@ describe.skipIf(process.platform === "win32")("stopGroup", () => {
     await stopGroup(pgid, 3000);
     await expect(stopGroup(pgid, 100)).resolves.toEqual({ forced: false, leftovers: [] });
   });
+});
+
+describe("WranglerDev on port 0", () => {
+  const root = join(import.meta.dirname, "..", "..");
+  const devs: WranglerDev[] = [];
+  let dir = "";
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wrangler-dev-"));
+    await writeFile(join(dir, "empty.vars"), "");
+  });
+  afterAll(async () => {
+    for (const d of devs) await d.stop(2000);
+    await rm(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  const start = (name: string): WranglerDev => {
+    const d = WranglerDev.start({
+      cwd: root,
+      ip: "127.0.0.1",
+      port: 0,
+      envFile: join(dir, "empty.vars"),
+      persistTo: join(dir, name, "state"),
+      registryPath: join(dir, name, "registry"),
+      watch: false,
+    });
+    devs.push(d);
+    return d;
+  };
+  /** Our Worker's own 404 for a path no route has (no other server answers this way). */
+  const ours = async (url: string): Promise<boolean> => {
+    const r = await fetch(`${url}/__probe`, { signal: AbortSignal.timeout(20_000) });
+    const body = (await r.json().catch(() => null)) as { error?: { message?: string } } | null;
+    return r.status === 404 && body?.error?.message === "no route GET /__probe";
+  };
+
+  it("two at once bind different ports and each is found ready by its own Ready line and probe", async () => {
+    const [a, b] = [start("a"), start("b")];
+    const [urlA, urlB] = await Promise.all([a.serving(ours, 120_000), b.serving(ours, 120_000)]);
+    expect(urlA).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(urlB).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(urlA).not.toBe(urlB);
+    expect(a.url).toBe(urlA);
+    for (const d of [a, b]) {
+      await expect(d.stop(3000)).resolves.toMatchObject({ leftovers: [] });
+      expect(groupProcesses(d.pid)).toEqual([]);
+    }
+  }, 150_000);
+
+  it("is not ready while the probe fails: times out naming the probe, with wrangler's log", async () => {
+    const d = start("c");
+    const err = await d.serving(async () => false, 8000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WranglerError);
+    expect(err).toMatchObject({ code: "WRANGLER_TIMEOUT" });
+    expect((err as Error).message).toMatch(/probe did not pass|no Ready line yet/);
+    await d.stop(3000);
+    expect(groupProcesses(d.pid)).toEqual([]);
+  }, 60_000);
 });
