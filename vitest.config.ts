@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { TEST_KEYS, TEST_TENANTS } from "./worker/testing/keys.ts";
 

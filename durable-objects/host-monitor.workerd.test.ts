@@ -1,9 +1,10 @@
-import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { StoredPoint } from "./protocol.ts";
 import { LazyOnce, loadEdgeModel } from "./model.ts";
 import type { HostMonitor, IngestResponse } from "./host-monitor.ts";
 import { decodeState } from "./host-store.ts";
+import { evict } from "./testing/evict.ts";
 import { simulateHost } from "../scripts/simulator/fleet.ts";
 
 function stub(host: string, tenant = "acme") {
@@ -48,18 +49,17 @@ describe("HostMonitor persistence", () => {
     const half = 300;
     await feed(a, "persist-a", pts.slice(0, half), 50);
     await feed(b, "persist-b", pts.slice(0, half), 50);
-    await evictDurableObject(b); // in-memory scorer, model handle and caches gone; storage kept
+    await evict(b, () => stub("persist-b")); // in-memory scorer, model handle and caches gone; storage kept
     const ra = await feed(a, "persist-a", pts.slice(half), 37);
-    const rb = await feed(b, "persist-b", pts.slice(half), 37);
+    const rb = await feed(stub("persist-b"), "persist-b", pts.slice(half), 37);
     const strip = (r: IngestResponse) => ({ ...r.prediction, host: "-" });
     expect(rb.map(strip)).toEqual(ra.map(strip));
     expect(rb[rb.length - 1]!.prediction!.steps_seen).toBeGreaterThan(400);
     // And again, evicting between every call.
-    const c = stub("persist-c");
     const rc: IngestResponse[] = [];
     for (let i = 0; i < pts.length; i += 97) {
-      rc.push(...(await feed(c, "persist-c", pts.slice(i, i + 97), 97)));
-      await evictDurableObject(c);
+      rc.push(...(await feed(stub("persist-c"), "persist-c", pts.slice(i, i + 97), 97)));
+      await evict(stub("persist-c"), () => stub("persist-c"));
     }
     const d = stub("persist-d");
     const rd = await feed(d, "persist-d", pts, 97);
@@ -84,12 +84,12 @@ describe("HostMonitor persistence", () => {
       return json.length;
     });
     expect(legacyBytes).toBeGreaterThan(10_000);
-    await evictDurableObject(b);
+    await evict(b, () => stub("legacy-b"));
     const ra = await feed(a, "legacy-a", pts.slice(200), 45);
-    const rb = await feed(b, "legacy-b", pts.slice(200), 45);
+    const rb = await feed(stub("legacy-b"), "legacy-b", pts.slice(200), 45);
     const strip = (r: IngestResponse) => ({ ...r.prediction, host: "-" });
     expect(rb.map(strip)).toEqual(ra.map(strip));
-    const rows = await runInDurableObject(b, (_o: HostMonitor, state) => ({
+    const rows = await runInDurableObject(stub("legacy-b"), (_o: HostMonitor, state) => ({
       kv: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM kv WHERE k = 'scorer'").one().n,
       scorer: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM scorer").one().n,
     }));

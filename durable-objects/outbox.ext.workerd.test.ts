@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, inject, it } from "vitest";
 import type { HostMonitor, IngestResponse } from "./host-monitor.ts";
 import type { StoredPoint } from "./protocol.ts";
 import { EventEnvelopeSchema } from "./sink/types.ts";
+import { evict } from "./testing/evict.ts";
 
 const url = inject("produceUrl");
 
@@ -144,12 +145,11 @@ describe("outbox → Upstash Kafka REST", () => {
   });
 
   it("does not lose events when the object is evicted before the flush", async () => {
-    const { evictDurableObject } = await import("cloudflare:test");
     const host = "sink-evict";
     await control("fail", { count: 1, status: 500 });
     await ingest(host, points(8));
     await runDurableObjectAlarm(stub(host));
-    await evictDurableObject(stub(host));
+    await evict(stub(host), () => stub(host));
     await drain(host);
     const mine = (await received()).messages.filter((m) => m.key === `acme/${host}`);
     expect(new Set(mine.map((m) => JSON.parse(m.value).id)).size).toBe(2);
