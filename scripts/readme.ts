@@ -1,9 +1,12 @@
 /**
  * `npm run readme` — regenerates the README's figures from the committed artifacts, so the README
  * cannot drift from them: the model block from model/artifacts/downtime-lstm.json, the benchmark block
- * from bench/results/{leadtime.md, edge.md, nab/*_scores.json}. `--check` exits 1 when README.md is stale
- * (a test runs it).
+ * from bench/results/{leadtime.md, edge.md, nab/*_scores.json}. It also checks what can drift without a
+ * generated block: every folder of the tree in the Layout table, every npm script in the README, and
+ * the edge figures stamped with a commit of this history and no uncommitted code. `--check` exits 1
+ * when README.md is stale or a check fails (a test runs the same checks).
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
@@ -157,18 +160,134 @@ export function render(readme: string): string {
   return put(put(readme, "MODEL-METRICS", modelBlock()), "BENCHMARKS", benchBlock());
 }
 
+const git = (...args: string[]): string =>
+  execFileSync("git", args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+
+/** Tracked folders of the tree (the git index), or null outside a git checkout. */
+function trackedDirs(): Set<string> | null {
+  let files: string[];
+  try {
+    files = git("ls-files").split("\n").filter(Boolean);
+  } catch {
+    return null;
+  }
+  const dirs = new Set<string>();
+  for (const f of files) {
+    const parts = f.split("/").slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) dirs.add(`${parts.slice(0, i).join("/")}/`);
+  }
+  return dirs;
+}
+
+/**
+ * Folders the Layout table misses. Rows name folders (`` `model/core/` ``); a folder is covered by its
+ * own row, by a row of an ancestor (`worker/routes/` by `worker/`), or by rows of its children
+ * (`model/` by `model/core/`, …). Checked: every tracked folder up to two levels deep (three under
+ * scripts/ and bench/), except dot-folders.
+ */
+export function layoutGaps(readme: string, dirs: ReadonlySet<string>): string[] {
+  const section = /^## Layout\n([\s\S]*?)(?=^## )/m.exec(readme)?.[1] ?? "";
+  const rows = [...section.matchAll(/^\| `([^`]+\/)`/gm)].map((m) => m[1]!);
+  const covered = (d: string) => rows.some((r) => d === r || d.startsWith(r) || r.startsWith(d));
+  return [...dirs]
+    .filter((d) => !d.startsWith("."))
+    .filter((d) => d.split("/").length - 1 <= (/^(scripts|bench)\//.test(d) ? 3 : 2))
+    .filter((d) => !covered(d))
+    .sort();
+}
+
+/** npm scripts a user runs (all but the internal ones) that the README never names. */
+export function unmentionedScripts(readme: string, scripts: Record<string, string>): string[] {
+  const internal = new Set(["test:run", "typecheck", "format", "lint"]);
+  return Object.keys(scripts)
+    .filter((k) => !internal.has(k))
+    .filter((k) => !readme.includes(k === "start" || k === "test" ? `npm ${k}` : `npm run ${k}`));
+}
+
+const EdgeStamp = z.object({
+  environment: z.object({ git: z.object({ commit: z.string(), uncommitted: z.array(z.string()) }) }),
+});
+
+/** What is wrong with the stamp of the committed edge figures (empty when it names committed code). */
+export function edgeStampProblems(): string[] {
+  const file = join(ROOT, "bench/results/edge.json");
+  if (!existsSync(file)) return [];
+  const { commit, uncommitted } = EdgeStamp.parse(JSON.parse(readFileSync(file, "utf8"))).environment.git;
+  const problems: string[] = [];
+  if (uncommitted.length > 0)
+    problems.push(
+      `bench/results/edge.json was measured with uncommitted changes in ${uncommitted.join(", ")}`,
+    );
+  try {
+    git("merge-base", "--is-ancestor", commit, "HEAD");
+  } catch {
+    if (trackedDirs() !== null)
+      problems.push(
+        `bench/results/edge.json is stamped with ${commit.slice(0, 12)}, which is not in this history`,
+      );
+  }
+  return problems;
+}
+
+/** Commits since the edge figures' stamp that changed code they measure (for a warning, not a failure). */
+export function edgeCodeChangedSince(): string[] {
+  const file = join(ROOT, "bench/results/edge.json");
+  if (!existsSync(file)) return [];
+  const { commit } = EdgeStamp.parse(JSON.parse(readFileSync(file, "utf8"))).environment.git;
+  try {
+    return git(
+      "log",
+      "--format=%h %s",
+      `${commit}..HEAD`,
+      "--",
+      "worker",
+      "durable-objects",
+      "model/core",
+      "model/artifacts",
+      "scripts/bench/edge",
+      "wrangler.toml",
+      "package-lock.json",
+    )
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.slice(0, 100));
+  } catch {
+    return [];
+  }
+}
+
+/** Every check that can fail `--check` besides the generated blocks. */
+export function driftProblems(readme: string): string[] {
+  const pkg = z
+    .object({ scripts: z.record(z.string(), z.string()) })
+    .parse(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")));
+  const dirs = trackedDirs();
+  return [
+    ...(dirs ? layoutGaps(readme, dirs).map((d) => `the Layout table has no row for \`${d}\``) : []),
+    ...unmentionedScripts(readme, pkg.scripts).map((s) => `the README never mentions \`npm run ${s}\``),
+    ...edgeStampProblems(),
+  ];
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const path = join(ROOT, "README.md");
   const before = readFileSync(path, "utf8");
   const after = render(before);
+  const problems = driftProblems(after);
+  const changed = edgeCodeChangedSince();
+  if (changed.length > 0) {
+    console.warn(
+      `warning: ${changed.length} commit(s) since the edge figures' stamp changed code they measure (re-run \`npm run bench:edge -- --write-results\`):\n  ${changed.join("\n  ")}`,
+    );
+  }
+  for (const p of problems) console.error(`README.md: ${p}`);
   if (process.argv.includes("--check")) {
-    if (after !== before) {
-      console.error("README.md is stale: run `npm run readme`");
-      process.exit(1);
-    }
+    if (after !== before) console.error("README.md is stale: run `npm run readme`");
+    if (after !== before || problems.length > 0) process.exit(1);
     console.log("README.md is up to date");
   } else {
     writeFileSync(path, after);
     console.log(after === before ? "README.md unchanged" : "README.md updated");
+    if (problems.length > 0) process.exit(1);
   }
 }

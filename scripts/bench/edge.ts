@@ -5,7 +5,7 @@
  *      incremental vs full-window re-runs; per-point vs per-host batches; early vs late history);
  *   2. ingest throughput of the real Worker, POST /metrics vs POST /metrics/validate, same batches;
  *   3. edge budget: gzip bundle (wrangler deploy --dry-run), cold start, memory, stored state per host.
- * Writes bench/results/edge.json and edge.md. Every wrangler child runs in its own process group and is
+ * Writes edge.json and edge.md (bench/results/local/, or bench/results/ with --write-results). Every wrangler child runs in its own process group and is
  * stopped (whole group) before exit, also on Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
@@ -32,10 +32,12 @@ import {
   type Measured,
 } from "./edge/report.ts";
 import { bundleWorker, tmpfsRoot, writeApiKey, writeDevConfig } from "./edge/setup.ts";
+import { resultsNote, resultsTarget, RESULTS_USAGE, type ResultsTarget } from "./results.ts";
 
 const ArgsSchema = z.object({
   quick: z.boolean().default(false),
-  out: z.string().default("bench/results"),
+  out: z.string().min(1).optional(),
+  "write-results": z.boolean().default(false),
   clients: z.coerce.number().int().min(1).max(8).default(2),
   "cold-runs": z.coerce.number().int().min(1).max(10).optional(),
   seed: z.coerce.number().int().min(0).max(0xffffffff).default(20_261_124),
@@ -44,15 +46,16 @@ const ArgsSchema = z.object({
 });
 type Args = z.infer<typeof ArgsSchema>;
 
-const USAGE = `Usage: npm run bench:edge -- [--quick] [--out DIR] [--clients N] [--cold-runs N] [--seed N] [--storage tmpfs|disk] [--keep]
+const USAGE = `Usage: npm run bench:edge -- [--quick] [--write-results | --out DIR] [--clients N] [--cold-runs N] [--seed N] [--storage tmpfs|disk] [--keep]
   --quick      fast smoke run (small loops; figures are rough)
-  --out        results directory (default bench/results)
   --clients    concurrent clients in the throughput benchmark (default 2)
   --cold-runs  fresh wrangler dev processes for the cold start (default 3, quick 1)
   --seed       simulator seed of the benchmark data (default 20261124)
   --storage    where the Durable Objects' SQLite lives for the judged figures: tmpfs (default where
                /dev/shm is a writable tmpfs; the ingest run is then repeated on the disk) or disk
-  --keep       keep the temporary directory .data/bench-edge/<run> (configs, storage)`;
+  --keep       keep the temporary directory .data/bench-edge/<run> (configs, storage)
+${RESULTS_USAGE}
+  With --write-results the measured code must be committed (the figures are stamped with HEAD).`;
 
 function parse(argv: string[]): Args {
   let values;
@@ -63,6 +66,7 @@ function parse(argv: string[]): Args {
         quick: { type: "boolean" },
         keep: { type: "boolean" },
         out: { type: "string" },
+        "write-results": { type: "boolean" },
         clients: { type: "string" },
         "cold-runs": { type: "string" },
         seed: { type: "string" },
@@ -235,6 +239,20 @@ async function main(argv: string[]): Promise<void> {
   const args = parse(argv);
   const root = resolve(import.meta.dirname, "..", "..");
   const p = plans(args);
+  const git = gitState(root);
+  let target: ResultsTarget;
+  try {
+    target = resultsTarget(root, { out: args.out, writeResults: args["write-results"] });
+  } catch (e) {
+    throw new BenchError("USAGE", e instanceof Error ? e.message : String(e));
+  }
+  // The committed figures name the commit they measured: that commit must be the code that ran.
+  if (target.committed && git.uncommitted.length > 0) {
+    throw new BenchError(
+      "USAGE",
+      `--write-results: the measured code has uncommitted changes (${git.uncommitted.join(", ")}); commit them first, so the figures are stamped with the code that produced them`,
+    );
+  }
   const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
   const tmp = join(root, ".data", "bench-edge", runId);
   mkdirSync(tmp, { recursive: true });
@@ -246,7 +264,6 @@ async function main(argv: string[]): Promise<void> {
   const stateDir = medium === "tmpfs" ? join(shm!, `downtime-bench-edge-${runId}`) : join(tmp, "state");
   mkdirSync(stateDir, { recursive: true });
   const loadStart = loadavg();
-  const git = gitState(root);
   const createdUtc = new Date().toISOString();
   console.log(`bench:edge ${args.quick ? "(quick) " : ""}run ${runId}; temporary files in ${tmp}`);
   console.log(
@@ -392,13 +409,13 @@ async function main(argv: string[]): Promise<void> {
       },
     };
     const report: EdgeReport = EdgeReportSchema.parse({ ...measured, targets: judge(measured) });
-    const out = resolve(root, args.out);
+    const out = target.dir;
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, "edge.json"), JSON.stringify(report, null, 2) + "\n");
     writeFileSync(join(out, "edge.md"), renderMarkdown(report));
     console.log(`\n${summaryTable(report)}\n`);
     console.log(
-      `wrote ${join(out, "edge.json")} and ${join(out, "edge.md")} (${report.environment.duration_s.toFixed(0)} s)`,
+      `wrote edge.json and edge.md (${report.environment.duration_s.toFixed(0)} s); ${resultsNote(root, target)}`,
     );
     if (!args.keep) {
       rmSync(tmp, { recursive: true, force: true });

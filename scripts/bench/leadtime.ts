@@ -8,7 +8,8 @@
  * compared with the model at an equal false-alarm budget (their best recall with no more false alarms
  * per host-day than the model at its shipped thresholds).
  *
- * Writes bench/results/leadtime.json, leadtime.md and leadtime-host.svg.
+ * Writes leadtime.json, leadtime.md and leadtime-host.svg to bench/results/local/ (bench/results/ with
+ * --write-results; see results.ts).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -34,6 +35,9 @@ import { DEFAULT_ARTIFACT, loadModel } from "../lib/model-node.ts";
 import { parseFleetConfig, simulateHost } from "../simulator/fleet.ts";
 import { alertFlags, scoreHost, type HostRun } from "./fleet-eval.ts";
 import { renderHostSvg } from "./plot.ts";
+import { resultsNote, resultsTarget, RESULTS_USAGE } from "./results.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..");
 
 const ArgsSchema = z.object({
   seed: z.coerce.number().int().min(0).default(20_261_124),
@@ -41,16 +45,17 @@ const ArgsSchema = z.object({
   days: z.coerce.number().positive().max(60).default(7),
   "max-lead": z.coerce.number().positive().default(120),
   artifact: z.string().default(DEFAULT_ARTIFACT),
-  out: z.string().default("bench/results"),
+  out: z.string().min(1).optional(),
+  "write-results": z.boolean().default(false),
 });
 
-const USAGE = `Usage: npm run bench:leadtime -- [--seed N] [--hosts N] [--days N] [--max-lead MIN] [--artifact BASE] [--out DIR]
+const USAGE = `Usage: npm run bench:leadtime -- [--seed N] [--hosts N] [--days N] [--max-lead MIN] [--artifact BASE] [--write-results | --out DIR]
   --seed      simulator seed of the held-out fleet (default 20261124; training uses other seeds)
   --hosts     hosts in the fleet (default 60)
   --days      days per host (default 7)
   --max-lead  a warning counts for a downtime starting at most this many minutes later (default 120)
   --artifact  model artifact base path without extension (default ${DEFAULT_ARTIFACT})
-  --out       results directory (default bench/results)`;
+${RESULTS_USAGE}`;
 
 interface MethodPoint {
   method: string;
@@ -64,6 +69,7 @@ function parse(): z.infer<typeof ArgsSchema> {
       options: Object.fromEntries(
         ["seed", "hosts", "days", "max-lead", "artifact", "out"].map((k) => [k, { type: "string" as const }]),
       ),
+      "write-results": { type: "boolean" },
       strict: true,
     });
     const r = ArgsSchema.safeParse(values);
@@ -263,10 +269,12 @@ async function main(): Promise<void> {
     ``,
   ].join("\n");
 
-  mkdirSync(args.out, { recursive: true });
+  const target = resultsTarget(ROOT, { out: args.out, writeResults: args["write-results"] });
+  const out = target.dir;
+  mkdirSync(out, { recursive: true });
   const strip = (p: MethodPoint) => ({ method: p.method, knob: p.knob, ...p.report, leadMinutes: undefined });
   writeFileSync(
-    join(args.out, "leadtime.json"),
+    join(out, "leadtime.json"),
     JSON.stringify(
       {
         model_version: model.meta.version,
@@ -292,15 +300,16 @@ async function main(): Promise<void> {
       2,
     ) + "\n",
   );
-  writeFileSync(join(args.out, "leadtime.md"), md);
+  writeFileSync(join(out, "leadtime.md"), md);
   writeFileSync(
-    join(args.out, "leadtime-host.svg"),
+    join(out, "leadtime-host.svg"),
     picture(runs, shipped, model.meta.horizons_minutes, ttb, maxLeadMs),
   );
   console.log(`\n${md}`);
   console.log(
-    `wrote ${join(args.out, "leadtime.{json,md}")} and leadtime-host.svg in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `wrote leadtime.{json,md} and leadtime-host.svg in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
+  console.log(resultsNote(ROOT, target));
 }
 
 /** Picture of one host with a detected precursor failure (memory leak preferred). */

@@ -1,21 +1,26 @@
 /**
- * `npm run bench:nab -- [--data DIR] [--labels FILE] [--out DIR] [--detector NAME] [--score-only DIR]`
+ * `npm run bench:nab -- [--data DIR] [--labels FILE] [--write-results | --out DIR] [--detector NAME] [--score-only DIR]`
  *
  * Runs a detector online over a NAB-layout folder, writes NAB result files and prints NAB scores
  * (standard, reward_low_FP_rate, reward_low_FN_rate). With --score-only it scores an existing
  * results folder (e.g. NAB's shipped detections) instead of running anything.
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { NabInputError } from "../../model/nab/index.ts";
 import { DETECTORS } from "./nab-detectors.ts";
 import { NabFileError } from "./nab-io.ts";
 import { runNabBench } from "./nab-run.ts";
+import { resultsNote, resultsTarget } from "./results.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..");
 
 const USAGE = `usage: npm run bench:nab -- [options]
   --data DIR         NAB-layout data folder (category/file.csv)   [../shared/datasets/nab/data]
   --labels FILE      NAB label windows JSON                        [../shared/datasets/nab/labels/combined_windows_subset.json]
-  --out DIR          output folder                                 [bench/results/nab]
+  --write-results    write the committed figures (bench/results/nab/), then \`npm run readme\`
+  --out DIR          output folder                   [bench/results/local/nab, git-ignored]
   --detector NAME    detector to run (${Object.keys(DETECTORS).join(", ")}), or the name of the
                      results to score with --score-only           [edge]
   --score-only DIR   score DIR/<category>/<detector>_<file>.csv (or DIR/<detector>/…) instead of running
@@ -24,7 +29,8 @@ const USAGE = `usage: npm run bench:nab -- [options]
 const argsSchema = z.object({
   data: z.string().min(1).default("../shared/datasets/nab/data"),
   labels: z.string().min(1).default("../shared/datasets/nab/labels/combined_windows_subset.json"),
-  out: z.string().min(1).default("bench/results/nab"),
+  out: z.string().min(1).optional(),
+  "write-results": z.boolean().default(false),
   detector: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, "letters, digits and '-' only (NAB splits file names on '_')")
@@ -42,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
         data: { type: "string" },
         labels: { type: "string" },
         out: { type: "string" },
+        "write-results": { type: "boolean" },
         detector: { type: "string" },
         "score-only": { type: "string" },
         help: { type: "boolean" },
@@ -64,12 +71,19 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  let target;
+  try {
+    target = resultsTarget(ROOT, { out: args.out, writeResults: args["write-results"] }, "nab");
+  } catch (e) {
+    console.error(`error: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    return 2;
+  }
   try {
     await runNabBench(
       {
         dataDir: args.data,
         labelsPath: args.labels,
-        outDir: args.out,
+        outDir: target.dir,
         detector: args.detector,
         scoreOnlyDir: args["score-only"],
       },
@@ -79,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
         warn: (line) => console.warn(`warning: ${line}`),
       },
     );
+    console.log(resultsNote(ROOT, target));
     return 0;
   } catch (e) {
     if (e instanceof NabFileError || e instanceof NabInputError) {
