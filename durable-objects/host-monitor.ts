@@ -77,7 +77,10 @@ export class HostMonitor extends DurableObject<Env> {
   private readonly store: HostStore;
   private readonly sink: EventSink | { kind: "misconfigured"; error: string };
   private readonly retentionMs: number;
-  /** First retry delay after a failed flush, ms; doubles per failure up to 5 min. */
+  /**
+   * First retry delay after a failed flush, ms: the delay is half of it plus a jitter whose ceiling
+   * doubles per failure, capped at 150 s (so at most about 2.5 min + half the base).
+   */
   private readonly retryBaseMs: number;
   private scorer: HostScorer | undefined;
   private meta: HostMeta | undefined;

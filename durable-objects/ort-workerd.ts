@@ -5,7 +5,7 @@
  * embedder"); only modules imported at build time (wrangler's CompiledWasm rule) can be instantiated.
  * ORT's emscripten glue, given `env.wasm.wasmBinary`, calls `WebAssembly.instantiate(bytes, imports)`.
  * We hand it a small sentinel buffer and, for exactly that call, instantiate the pre-compiled module
- * instead. The patch is installed only around session creation and removed afterwards.
+ * instead. The patch is installed once per isolate and stays; every other call goes to the original.
  */
 import * as ort from "onnxruntime-web/wasm";
 import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
