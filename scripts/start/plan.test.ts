@@ -5,6 +5,7 @@ import {
   countPoints,
   demoShiftMs,
   hostMajorPoints,
+  LIVE_HOURS,
   MAX_FUTURE_MS,
   PhasedPoints,
   planDemo,
@@ -26,8 +27,35 @@ describe("planDemo", () => {
 
     const once = planDemo({ hosts: 4, seed: 7, once: true, speed: null }, NOW);
     expect(once.phases.map((p) => p.name)).toEqual(["warm-up", "replay"]);
-    expect(once.fleet.durationMs).toBe((WARMUP_HOURS + REPLAY_HOURS) * HOUR_MS);
-    expect(once.phases[1]).toMatchObject({ speed: 0, batchSize: 20 });
+    expect(once.phases[1]).toMatchObject({ speed: 0, batchSize: 4 });
+  });
+
+  it("a seed gives the same points and downtimes with and without --once (only the shift differs)", () => {
+    const paced = planDemo({ hosts: 20, seed: 7, once: false, speed: 300 }, NOW);
+    const once = planDemo({ hosts: 20, seed: 7, once: true, speed: null }, NOW);
+    expect(once.fleet).toEqual(paced.fleet);
+    // Downtimes (before the shift) are the same up to the end of the replay; --once stops there.
+    const replayEnd = once.phases[1]!.toMs;
+    const unshifted = (p: typeof paced) =>
+      p.downtime
+        .map((d) => ({
+          ...d,
+          precursorStartMs: d.precursorStartMs === null ? null : d.precursorStartMs - p.shiftMs,
+          startMs: d.startMs - p.shiftMs,
+          endMs: d.endMs - p.shiftMs,
+        }))
+        .filter((d) => d.startMs < replayEnd);
+    expect(unshifted(once).length).toBeGreaterThan(0);
+    expect(unshifted(once)).toEqual(unshifted(paced));
+    // The points the replay sends (before the shift), warm-up included, are the same.
+    const sent = (p: typeof paced) => {
+      const points = new PhasedPoints(p.fleet);
+      return p.phases.slice(0, 2).flatMap((ph) => [...points.take(ph)]);
+    };
+    const [a, b] = [sent(once), sent(paced)];
+    expect(a.length).toBe(b.length);
+    expect(a).toEqual(b);
+    expect(once.fleet.durationMs).toBe((WARMUP_HOURS + REPLAY_HOURS + LIVE_HOURS) * HOUR_MS);
   });
 
   it("batches never exceed the API's 1000 points", () => {
@@ -91,7 +119,7 @@ describe("demoShiftMs", () => {
 
 describe("PhasedPoints", () => {
   it("cuts the fleet's stream into the phases without losing, repeating or reordering a point", () => {
-    const plan = planDemo({ hosts: 3, seed: 7, once: true, speed: null }, NOW);
+    const plan = planDemo({ hosts: 3, seed: 7, once: false, speed: null }, NOW);
     const points = new PhasedPoints(plan.fleet);
     const parts = plan.phases.map((ph) => [...points.take(ph)]);
     expect(parts.flat()).toEqual([...fleetPoints(plan.fleet)]);

@@ -4,7 +4,8 @@
  *            its per-host normaliser has a 1-day half-life, and predictions start after the first steps);
  *   replay   the next 6 h, paced at `speed` simulated seconds per real second — where the demo's
  *            failures happen (seed 7 puts 7 of them in this window for 20 hosts);
- *   live     24 more hours at real time (speed 1), until Ctrl-C (not with --once).
+ *   live     24 more hours at real time (speed 1), until Ctrl-C (not with --once: it stops after the
+ *            replay, but the fleet is the same, so a seed gives the same data in both modes).
  * The whole fleet is shifted in time by whole steps so that the replay's newest point lands at about
  * the wall-clock time the replay ends: the edge rejects points more than 5 minutes in the future, and
  * drops points older than a host's open step, so every point must be in the past when it is sent and
@@ -51,16 +52,22 @@ export interface DemoPlan {
   /** Added to every simulated timestamp before sending, ms (a whole number of steps). */
   shiftMs: number;
   phases: Phase[];
-  /** Every simulated downtime, shifted (what the view labels DOWN). */
+  /** Every simulated downtime the phases reach, shifted (what the view labels DOWN). */
   downtime: Downtime[];
 }
 
-export function demoFleet(opts: { hosts: number; seed: number; once: boolean }): FleetConfig {
-  const hours = WARMUP_HOURS + REPLAY_HOURS + (opts.once ? 0 : LIVE_HOURS);
+/**
+ * The demo's fleet: always warm-up + replay + live hours long, --once or not. The simulator's schedule
+ * of benign events (deploys, cron, traffic peaks, metrics gaps) depends on the fleet's duration — a
+ * 24 h fleet and the first 24 h of a 48 h fleet differ in almost every point — so a shorter fleet for
+ * --once would replay other data and give other predictions and lead times for the same seed.
+ * --once simply stops streaming after the replay.
+ */
+export function demoFleet(opts: { hosts: number; seed: number }): FleetConfig {
   return parseFleetConfig({
     seed: opts.seed,
     hosts: opts.hosts,
-    durationMs: hours * HOUR_MS,
+    durationMs: (WARMUP_HOURS + REPLAY_HOURS + LIVE_HOURS) * HOUR_MS,
     failuresPerHostDay: DEMO_FAILURES_PER_HOST_DAY,
   });
 }
@@ -94,9 +101,10 @@ export function planDemo(
       fromMs: at(WARMUP_HOURS),
       toMs: at(WARMUP_HOURS + REPLAY_HOURS),
       speed: opts.speed ?? 0,
-      // Unpaced, small batches still give a prediction every few steps per host (the event log is
-      // built from the responses); paced, each tick flushes what is due anyway.
-      batchSize: opts.speed === null ? Math.min(MAX_BATCH_POINTS, opts.hosts * 5) : MAX_BATCH_POINTS,
+      // Unpaced, about one step per host per request, as a paced replay at the default speed sends:
+      // the riskiest moment and each run's peak risk come from the responses' predictions. (Levels
+      // and lead times do not depend on it: they come from the recorded transitions.)
+      batchSize: opts.speed === null ? Math.min(MAX_BATCH_POINTS, opts.hosts) : MAX_BATCH_POINTS,
     },
   ];
   if (!opts.once) {
@@ -108,13 +116,17 @@ export function planDemo(
       batchSize: MAX_BATCH_POINTS,
     });
   }
+  // Only those the stream can reach (--once stops after the replay).
+  const endMs = phases.at(-1)!.toMs;
   const downtime = planFleet(fleet).flatMap((p) =>
-    p.downtime.map((d) => ({
-      ...d,
-      precursorStartMs: d.precursorStartMs === null ? null : d.precursorStartMs + shiftMs,
-      startMs: d.startMs + shiftMs,
-      endMs: d.endMs + shiftMs,
-    })),
+    p.downtime
+      .filter((d) => d.startMs < endMs)
+      .map((d) => ({
+        ...d,
+        precursorStartMs: d.precursorStartMs === null ? null : d.precursorStartMs + shiftMs,
+        startMs: d.startMs + shiftMs,
+        endMs: d.endMs + shiftMs,
+      })),
   );
   return { fleet, shiftMs, phases, downtime };
 }
