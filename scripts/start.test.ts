@@ -142,9 +142,15 @@ describe("npm start against wrangler dev", () => {
     expect(out).toMatch(/warm-up done: [\d,]+ points in/);
     const summary = line(out, /^(summary: .*)$/m);
     expect(summary).toMatch(/3 hosts listed, 3 with predictions/);
+    expect(summary).toMatch(/\d+ simulated downtime\(s\) since the replay began, \d+ flagged beforehand/);
     expect(summary).toMatch(/, 0 dropped late, 0 duplicates/);
     for (const h of ["host-000", "host-001", "host-002"])
       expect(out).toMatch(new RegExp(`^${h}\\s+(ok|warning|critical)\\s`, "m"));
+    // Besides the final state: the riskiest moment, the event log and every warning with what followed.
+    expect(out).toMatch(/^the riskiest moment, \d{4}-\d\d-\d\d \d\d:\d\d UTC: /m);
+    expect(out).toMatch(/^events \(alert transitions recorded by each host's object/m);
+    expect(out).toMatch(/^warnings: \d+ raised · \d+ followed by a simulated downtime/m);
+    expect(out).toMatch(/^outlook: "down within N min" = /m);
 
     // Stopped: no process of wrangler's group, the port is free, the temporary state is gone.
     expect(out).toContain("no process of its group is left");
@@ -225,6 +231,11 @@ describe("npm start against wrangler dev", () => {
     process.kill(-run.child.pid!, "SIGINT");
     const code = await exitWithin(run, 30_000);
     expect(code, run.output()).toBe(0);
+    // Stopped, it says what it saw: the warnings and the lead times.
+    expect(run.output()).toMatch(/^warnings: \d+ raised/m);
+    expect(run.output()).toMatch(
+      /^summary: 3 with predictions; \d+ simulated downtime\(s\) since the replay began/m,
+    );
     expect(groupProcesses(group)).toEqual([]);
     expect(groupProcesses(run.child.pid!)).toEqual([]);
     await expect(assertPortFree("127.0.0.1", port)).resolves.toBeUndefined();

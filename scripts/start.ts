@@ -10,9 +10,12 @@
  *    than what a host already has would be dropped as late), then GET /health until the model is loaded.
  * 3. The simulated fleet through POST /metrics: 18 h of warm-up as fast as the edge accepts, 6 h replayed
  *    at --speed simulated seconds per real second, then real time (scripts/start/plan.ts).
- * 4. A live view ranked by GET /hosts, details from GET /hosts/:host/prediction, and a log of level
- *    changes; ANSI redraw on a terminal, periodic plain lines otherwise. --once prints the final view
- *    and the event log after the replay and exits.
+ * 4. A live view ranked by GET /hosts, details from GET /hosts/:host/prediction, every warning raised
+ *    with what followed it (the simulated downtime and its lead, or none), and a log of alert
+ *    transitions (read from GET /hosts/:host/history when a response shows a host's level moved) in
+ *    data-time order; ANSI redraw on a terminal; otherwise the log as it comes and a frame with the
+ *    warnings every 30 s. --once prints, after the replay, the final view, the fleet at its riskiest
+ *    moment, the event log, the warnings and a summary with the lead times, and exits.
  * Ctrl-C / SIGTERM / SIGHUP stop wrangler's whole process group and remove the temporary state.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -43,8 +46,16 @@ import {
 } from "./start/plan.ts";
 import { assertPortFree } from "./start/port.ts";
 import { Progress } from "./start/progress.ts";
-import { FleetTracker } from "./start/tracker.ts";
-import { eventLine, renderFrame, visibleLength, type ViewState } from "./start/view.ts";
+import { FleetTracker, type SyncRequest } from "./start/tracker.ts";
+import {
+  eventLine,
+  renderFrame,
+  renderPeak,
+  visibleLength,
+  warningLines,
+  warningsHeadline,
+  type ViewState,
+} from "./start/view.ts";
 import { describeExit, errorTail, WranglerDev, WranglerError } from "./lib/wrangler-dev.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -54,8 +65,10 @@ const READY_TIMEOUT_MS = 120_000;
 const HEALTH_TIMEOUT_MS = 60_000;
 /** How often the view re-reads GET /hosts, ms. */
 const VIEW_REFRESH_MS = 1000;
-/** Without a terminal: a ranked summary this often, ms (events are printed as they happen). */
+/** Without a terminal: a ranked summary with the warnings this often, ms (events print as they come). */
 const PLAIN_FRAME_EVERY_MS = 30_000;
+/** Warnings (and missed downtimes) listed in a frame. */
+const FRAME_WARNINGS = 12;
 /** Hosts whose full prediction (contributors, time to breach) the view fetches each refresh. */
 const DETAIL_HOSTS = 5;
 /** Lines of wrangler's log shown when it fails. */
@@ -215,18 +228,57 @@ interface Demo {
   tracker: FleetTracker;
   /** fetch that also feeds every POST /metrics response to the tracker. */
   teeFetch: typeof fetch;
+  /** History reads that failed (the tracker asks again on the host's next change). */
+  reads: { failed: number };
   /** The fleet's points, consumed phase after phase. */
   points: PhasedPoints;
   sent: number;
   dataTimeMs: number | null;
 }
 
-function makeTeeFetch(tracker: FleetTracker, life: Lifecycle): typeof fetch {
+/**
+ * Reads the alert transitions the tracker asks for and hands them over. A failed read is counted and
+ * skipped: the host's next change asks again from the same point.
+ */
+async function readAlerts(
+  tracker: FleetTracker,
+  client: EdgeClient,
+  reads: readonly SyncRequest[],
+  counts: { failed: number },
+  signal: AbortSignal,
+): Promise<void> {
+  await Promise.all(
+    reads.map(async (r) => {
+      try {
+        const h = await client.alerts(r.host, r.fromMs, r.toMs, signal);
+        tracker.applyAlerts(r, h.alerts);
+      } catch (e) {
+        if (!(e instanceof ApiCallError)) throw e;
+        if (!signal.aborted) counts.failed++;
+      }
+    }),
+  );
+}
+
+/**
+ * fetch for the stream: each POST /metrics response goes to the tracker, and the history reads it
+ * calls for are done before the response is handed back, so the tracker is up to date with every
+ * point the stream reports as delivered.
+ */
+function makeTeeFetch(
+  tracker: FleetTracker,
+  client: EdgeClient,
+  counts: { failed: number },
+  life: Lifecycle,
+): typeof fetch {
   return async (input, init) => {
     const res = await fetch(input, init);
     if (res.ok) {
       try {
-        tracker.observe(parseBody(BatchIngestSchema, await res.clone().text(), "POST /metrics").hosts);
+        const reads = tracker.observe(
+          parseBody(BatchIngestSchema, await res.clone().text(), "POST /metrics").hosts,
+        );
+        if (reads.length > 0) await readAlerts(tracker, client, reads, counts, life.signal);
       } catch (e) {
         life.fail(e instanceof Error ? e : new Error(String(e)));
       }
@@ -334,7 +386,9 @@ function viewState(d: Demo, v: ViewData, phase: string, note: string, footer: st
     listingError: v.listingError,
     details: v.details,
     down: d.tracker.downAt(d.dataTimeMs ?? 0),
-    events: d.tracker.eventsInOrder(),
+    events: d.tracker.log,
+    warnings: d.tracker.warnings,
+    downs: d.tracker.downs,
     pointsSent: d.sent,
     footer,
   };
@@ -362,8 +416,8 @@ async function play(d: Demo, phases: Phase[]): Promise<void> {
     return `(${speed}, ${Math.max(0, Math.min(100, Math.round(frac * 100)))} %, ${seconds(Date.now() - phaseStartedMs)})`;
   };
   const footer = footerLines(d);
-  let printedEvents = 0;
   let lastPlainFrameMs = 0;
+  let firstPlainFrameMs: number | null = null;
   const draw = (): void => {
     const phase = streaming ? (current?.name ?? "done") : "done";
     if (isTTY) {
@@ -371,11 +425,15 @@ async function play(d: Demo, phases: Phase[]): Promise<void> {
       const columns = process.stdout.columns ?? 120;
       const footerRows = footer.reduce((n, l) => n + Math.max(1, Math.ceil(visibleLength(l) / columns)), 1);
       const maxEvents = 8;
-      const maxRows = Math.max(3, rows - 3 - (maxEvents + 2) - footerRows - 1);
+      const maxWarnings = 6;
+      // Title, counts and table header, the outlook legend, then the warnings and events sections.
+      const maxRows = Math.max(3, rows - 6 - (maxWarnings + 2) - (maxEvents + 2) - footerRows - 1);
+      d.tracker.takeReady();
       const frame = renderFrame(viewState(d, v, phase, note(), footer.slice(0, 1)), {
         colour: true,
         columns,
         maxRows,
+        maxWarnings,
         maxEvents,
       });
       // Footer lines (the curl commands) are never cut: they must stay copy-pastable.
@@ -384,16 +442,21 @@ async function play(d: Demo, phases: Phase[]): Promise<void> {
       return;
     }
     if (d.args.once) return;
-    for (const e of d.tracker.events.slice(printedEvents)) out(eventLine(e, false));
-    printedEvents = d.tracker.events.length;
+    // Released in data-time order: a line waits until every reporting host's stream has passed it.
+    for (const e of d.tracker.takeReady()) out(eventLine(e, false));
     if (Date.now() - lastPlainFrameMs >= PLAIN_FRAME_EVERY_MS) {
       lastPlainFrameMs = Date.now();
+      firstPlainFrameMs ??= lastPlainFrameMs;
+      out();
       out(
         renderFrame(viewState(d, v, phase, note(), []), {
           colour: false,
           columns: null,
           maxRows: 10,
+          maxWarnings: FRAME_WARNINGS,
           maxEvents: 0,
+          // Said once: a log needs it only the first time.
+          legend: lastPlainFrameMs === firstPlainFrameMs,
         }),
       );
       out();
@@ -455,12 +518,44 @@ async function settleIndex(d: Demo): Promise<{ listing: HostsListing; settled: b
   let listing = await d.client.hosts(1000, d.life.signal);
   for (let i = 0; i < 25; i++) {
     const byHost = new Map(listing.hosts.map((h) => [h.host, h.level]));
-    const lagging = [...d.tracker.hosts].filter(([host, s]) => byHost.get(host) !== s.prediction.level);
+    const lagging = [...d.tracker.hosts].filter(([host, t]) => byHost.get(host) !== t.latest.level);
     if (lagging.length === 0) return { listing, settled: true };
     await realClock.sleep(200, d.life.signal);
     listing = await d.client.hosts(1000, d.life.signal);
   }
   return { listing, settled: false };
+}
+
+/**
+ * The warnings with what followed each, and one summary line with every lead time: the end of a
+ * --once run, and of a paced one when it is stopped.
+ */
+function warningsReport(d: Demo, colour: boolean): void {
+  const t = d.tracker;
+  const now = d.dataTimeMs ?? 0;
+  out(warningsHeadline(t.warnings, t.downs, now));
+  const lines = warningLines(t.warnings, t.downs, now, 1000, colour);
+  for (const l of lines) out(`  ${l}`);
+  if (lines.length === 0) out("  (none)");
+}
+
+function summaryLine(d: Demo, listing: HostsListing | null): string {
+  const t = d.tracker;
+  const s = t.summary();
+  const leads = t.downs
+    .filter((x) => x.leadMinutes !== null)
+    .map((x) => `${x.host} ${x.leadMinutes} min`)
+    .join(", ");
+  const missed = s.missed.map((x) => `${x.host} (${x.family})`).join(", ");
+  return (
+    `summary: ${listing === null ? "" : `${listing.total} hosts listed, `}${t.hosts.size} with predictions; ` +
+    `${s.downtimes} simulated downtime(s) since the replay began, ${s.flagged} flagged beforehand` +
+    (leads ? `, lead times ${leads}` : "") +
+    (missed ? `; not flagged: ${missed}` : "") +
+    `; ${s.falseAlarms} false alarm(s); ` +
+    `${t.accepted.toLocaleString("en-US")} points accepted, ${t.droppedLate} dropped late, ${t.duplicates} duplicates` +
+    (d.reads.failed > 0 ? `; ${d.reads.failed} history reads failed` : "")
+  );
 }
 
 async function finalReport(d: Demo): Promise<void> {
@@ -472,27 +567,29 @@ async function finalReport(d: Demo): Promise<void> {
     if (p) details.set(h.host, p);
   }
   const v: ViewData = { listing, listingError: null, details };
+  d.tracker.finish();
   out();
+  out("the fleet at the end of the replay:");
   out(
     renderFrame(viewState(d, v, "done", "", []), {
       colour: isTTY,
       columns: null,
       maxRows: 1000,
+      maxWarnings: 0,
       maxEvents: 0,
     }),
   );
   if (!settled) out("(the host index had not caught up with the last predictions after 5 s)");
   out();
-  out("events:");
-  for (const e of d.tracker.eventsInOrder()) out(`  ${eventLine(e, isTTY)}`);
-  if (d.tracker.events.length === 0) out("  (none)");
-  const s = d.tracker.summary();
-  const lead = s.leadMinutes.length > 0 ? `, lead times ${s.leadMinutes.join(", ")} min` : "";
+  out(renderPeak(d.tracker.riskiestMoment(), d.tracker.warnings, d.dataTimeMs ?? 0, isTTY));
   out();
-  out(
-    `summary: ${listing.total} hosts listed, ${d.tracker.hosts.size} with predictions; ${s.downtimes} simulated downtime(s) in the replay, ${s.flagged} flagged beforehand${lead}; ` +
-      `${d.tracker.accepted.toLocaleString("en-US")} points accepted, ${d.tracker.droppedLate} dropped late, ${d.tracker.duplicates} duplicates`,
-  );
+  out("events (alert transitions recorded by each host's object; DOWN = simulator ground truth):");
+  for (const e of d.tracker.log) out(`  ${eventLine(e, isTTY)}`);
+  if (d.tracker.log.length === 0) out("  (none)");
+  out();
+  warningsReport(d, isTTY);
+  out();
+  out(summaryLine(d, listing));
 }
 
 async function main(): Promise<number> {
@@ -577,7 +674,9 @@ async function main(): Promise<number> {
         { hosts: args.hosts, seed: args.seed, once: args.once, speed: args.speed },
         Date.now(),
       );
-      const tracker = new FleetTracker(plan.downtime, Infinity);
+      // The demo fleet samples once per model step (60 s), so its step is the model's.
+      const tracker = new FleetTracker({ downtime: plan.downtime, stepMs: plan.fleet.stepSeconds * 1000 });
+      const reads = { failed: 0 };
       const d: Demo = {
         args,
         url,
@@ -587,7 +686,8 @@ async function main(): Promise<number> {
         life,
         plan,
         tracker,
-        teeFetch: makeTeeFetch(tracker, life),
+        teeFetch: makeTeeFetch(tracker, client, reads, life),
+        reads,
         points: new PhasedPoints(plan.fleet),
         sent: 0,
         dataTimeMs: null,
@@ -606,7 +706,13 @@ async function main(): Promise<number> {
       await warmUp(d, warm);
       life.check();
       if (!life.signal.aborted) {
-        tracker.startLogging(replay.fromMs + plan.shiftMs);
+        await readAlerts(
+          tracker,
+          client,
+          tracker.startLogging(replay.fromMs + plan.shiftMs),
+          reads,
+          life.signal,
+        );
         if (args.once) out(`replay: ${phaseDescription(d, replay)}…`);
         const started = Date.now();
         await play(d, rest);
@@ -614,6 +720,12 @@ async function main(): Promise<number> {
         if (args.once && !life.signal.aborted) {
           out(`replay done in ${seconds(Date.now() - started)}`);
           await finalReport(d);
+        } else if (!args.once) {
+          // Stopped (Ctrl-C): what the run showed, in one place.
+          tracker.finish();
+          out();
+          warningsReport(d, isTTY);
+          out(summaryLine(d, null));
         }
       }
     } finally {

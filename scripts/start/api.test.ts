@@ -58,6 +58,27 @@ describe("EdgeClient", () => {
     await expect(client(401, "no").hosts(5)).rejects.toMatchObject({ retryable: false });
   });
 
+  it("reads a host's alert transitions for a data-time range from its history", async () => {
+    const seen: string[] = [];
+    const body = {
+      host: "web 1",
+      from: "x",
+      to: "y",
+      points: [{ time: "t" }],
+      predictions: [],
+      alerts: [
+        { host: "web 1", from: "ok", to: "warning", at: "2026-11-24T10:00:30.000Z", risk: { "30m": 0.7 } },
+      ],
+      truncated: false,
+    };
+    const h = await client(200, JSON.stringify(body), seen).alerts("web 1", 1000, 2000);
+    expect(h).toEqual({ host: "web 1", alerts: body.alerts, truncated: false });
+    expect(seen).toEqual(["http://edge/hosts/web%201/history?from=1000&to=2000&limit=10000 Bearer k"]);
+    await expect(
+      client(200, JSON.stringify({ ...body, alerts: [{ ...body.alerts[0], to: "down" }] })).alerts("h", 0, 1),
+    ).rejects.toThrow(/GET \/hosts\/h\/history: unexpected response shape at alerts\.0\.to/);
+  });
+
   it("a connection failure is a retryable NETWORK error", async () => {
     const c = new EdgeClient({
       baseUrl: "http://edge",

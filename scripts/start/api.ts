@@ -74,6 +74,24 @@ export const HostsListingSchema = z.object({
 });
 export type HostsListing = z.infer<typeof HostsListingSchema>;
 
+/** One alert level transition as the host's object recorded it (a committed step; `at` = the step's end). */
+export const AlertTransitionSchema = z.object({
+  host: z.string(),
+  from: Level,
+  to: Level,
+  at: z.string(),
+  risk: z.record(z.string(), z.number()),
+});
+export type AlertTransition = z.infer<typeof AlertTransitionSchema>;
+
+/** The part of `GET /hosts/:host/history` the demo reads (points and predictions are not parsed). */
+export const HistoryAlertsSchema = z.object({
+  host: z.string(),
+  alerts: z.array(AlertTransitionSchema),
+  truncated: z.boolean(),
+});
+export type HistoryAlerts = z.infer<typeof HistoryAlertsSchema>;
+
 export const HealthSchema = z.object({
   status: z.enum(["ok", "degraded"]),
   model_version: z.string(),
@@ -164,6 +182,23 @@ export class EdgeClient {
     if (status === 404) return null;
     if (status !== 200) throw httpError(`GET /hosts/${host}/prediction`, status, text);
     return parseBody(PredictionSchema, text, `GET /hosts/${host}/prediction`);
+  }
+
+  /**
+   * Alert transitions of `host` recorded in [fromMs, toMs) (data time, epoch ms), via
+   * GET /hosts/:host/history; `limit` bounds each list (points, predictions, alerts) of the answer.
+   */
+  async alerts(
+    host: string,
+    fromMs: number,
+    toMs: number,
+    signal?: AbortSignal,
+    limit = 10_000,
+  ): Promise<HistoryAlerts> {
+    const path = `/hosts/${encodeURIComponent(host)}/history?from=${fromMs}&to=${toMs}&limit=${limit}`;
+    const { status, text } = await this.get(path, true, signal);
+    if (status !== 200) throw httpError(`GET /hosts/${host}/history`, status, text);
+    return parseBody(HistoryAlertsSchema, text, `GET /hosts/${host}/history`);
   }
 
   private async get(

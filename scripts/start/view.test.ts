@@ -1,6 +1,19 @@
 import { describe, expect, it } from "vitest";
 import type { HostsListing, Prediction } from "./api.ts";
-import { duration, eventLine, fit, renderFrame, visibleLength, type ViewState } from "./view.ts";
+import type { JudgedDowntime, Warning } from "./tracker.ts";
+import {
+  duration,
+  eventLine,
+  fit,
+  outlook,
+  renderFrame,
+  renderPeak,
+  trendText,
+  visibleLength,
+  warningLines,
+  warningsHeadline,
+  type ViewState,
+} from "./view.ts";
 
 const listing: HostsListing = {
   hosts: [
@@ -92,6 +105,7 @@ const state: ViewState = {
       to: "warning",
       risk30m: 0.55,
       driver: "memory_usage",
+      late: false,
     },
     {
       kind: "down",
@@ -100,13 +114,60 @@ const state: ViewState = {
       family: "cpu_saturation",
       warnedMinutes: null,
       levelAtDown: "ok",
+      late: false,
     },
   ],
+  warnings: [],
+  downs: [],
   pointsSent: 25_000,
   footer: ["curl …"],
 };
 
-const plain = { colour: false, columns: null, maxRows: 10, maxEvents: 5 };
+const plain = { colour: false, columns: null, maxRows: 10, maxWarnings: 5, maxEvents: 5 };
+
+const at = (hhmm: string) => Date.parse(`2026-11-24T${hhmm}:00Z`);
+const warnings: Warning[] = [
+  {
+    host: "host-007",
+    startMs: at("09:40"),
+    endMs: null,
+    peakLevel: "critical",
+    peakRisk30m: 0.97,
+    driver: "memory_usage",
+    down: { atMs: at("10:01"), family: "memory_leak", leadMinutes: 21 },
+  },
+  {
+    host: "host-003",
+    startMs: at("08:10"),
+    endMs: at("08:40"),
+    peakLevel: "warning",
+    peakRisk30m: 0.68,
+    driver: "cpu_usage",
+    down: null,
+  },
+  {
+    host: "host-012",
+    startMs: at("10:20"),
+    endMs: null,
+    peakLevel: "warning",
+    peakRisk30m: 0.71,
+    driver: "error_rate",
+    down: null,
+  },
+  {
+    host: "host-009",
+    startMs: at("10:30"),
+    endMs: at("10:45"),
+    peakLevel: "warning",
+    peakRisk30m: 0.66,
+    driver: "cpu_usage",
+    down: null,
+  },
+];
+const downs: JudgedDowntime[] = [
+  { host: "host-007", atMs: at("10:01"), family: "memory_leak", leadMinutes: 21, levelAtDown: "critical" },
+  { host: "host-015", atMs: at("09:58"), family: "sudden_crash", leadMinutes: null, levelAtDown: "ok" },
+];
 
 describe("renderFrame", () => {
   it("shows hosts in the API's order with risks, outlook, drivers, DOWN labels and events", () => {
@@ -117,16 +178,30 @@ describe("renderFrame", () => {
     expect(lines[1]).toContain("4 hosts · 1 critical · 1 warning");
     const rows = lines.filter((l) => l.startsWith("host-"));
     expect(rows.map((r) => r.split(/\s+/)[0])).toEqual(["host-007", "host-002", "host-003", "host-004"]);
-    expect(rows[0]).toMatch(/critical\s+40%\s+80%\s+97%\s+down within 15 min\s+memory_usage \(z=6\.0 Δ41%\)/);
-    expect(rows[1]).toContain("at breach level");
+    expect(rows[0]).toMatch(
+      /critical\s+40%\s+80%\s+97%\s+down within 15 min · memory trend hits 95 % in 9 min\s+memory_usage \(z=6\.0 Δ41%\)/,
+    );
+    expect(rows[1]).toContain("a metric at or over its breach level");
     expect(rows[2]).toContain("DOWN (cpu_saturation, simulated)");
-    // An ok host's index entry may be stale: no time to breach from it.
+    // A trend towards a breach on a host at ok is not shown: beside a 0 % risk it only confuses.
     expect(rows[3]).toMatch(/^host-004\s+ok\s+0%\s+0%\s+0%$/);
+    expect(lines.some((l) => l.startsWith('outlook: "down within N min"'))).toBe(true);
     expect(lines).toContain("09:40 host-007 ok → warning (p(30m) 55%, driven by memory_usage)");
     expect(lines).toContain(
       "09:58 host-003 DOWN (cpu_saturation, simulated) — not flagged beforehand (level ok)",
     );
     expect(lines.at(-1)).toBe("curl …");
+  });
+
+  it("keeps every warning with what followed it, whatever the hosts' levels now", () => {
+    const text = renderFrame({ ...state, warnings, downs, dataTimeMs: at("11:30") }, plain);
+    expect(text).toContain(
+      "warnings: 4 raised · 1 followed by a simulated downtime (lead 21 min) · 2 false alarms · 1 downtime not flagged",
+    );
+    expect(text).toContain("09:40 host-007   critical peak p(30m)  97%  memory_usage    DOWN at 10:01");
+    expect(renderFrame({ ...state, warnings, downs }, { ...plain, maxWarnings: 0 })).not.toContain(
+      "warnings:",
+    );
   });
 
   it("limits rows and events, and says how many rows are hidden", () => {
@@ -176,9 +251,86 @@ describe("helpers", () => {
           family: "memory_leak",
           warnedMinutes: 21,
           levelAtDown: "critical",
+          late: false,
         },
         false,
       ),
     ).toBe("09:58 h DOWN (memory_leak, simulated) — flagged 21 min before (level critical)");
+  });
+
+  it("eventLine stamps the nearest minute, and says when a line comes late", () => {
+    expect(
+      eventLine(
+        {
+          kind: "level",
+          atMs: Date.parse("2026-11-24T09:39:58Z"),
+          host: "h",
+          from: "ok",
+          to: "warning",
+          risk30m: 0.7,
+          driver: null,
+          late: true,
+        },
+        false,
+      ),
+    ).toBe("09:40 h ok → warning (p(30m) 70%) (learnt late: the host had gone silent)");
+  });
+
+  it("words a time to breach as the metric's trend, with its breach level", () => {
+    expect(trendText("memory_usage", 33 * 60)).toBe("memory trend hits 95 % in 33 min");
+    expect(trendText("network_latency", 600)).toBe("latency trend hits 1000 ms in 10 min");
+    expect(trendText("error_rate", 0)).toBe("error rate at or over 10 %");
+    const ok = { level: "ok" as const, downtime_within_minutes: null, time_to_breach_s: 1980 };
+    expect(outlook(ok, { ...detail, level: "ok", downtime_within_minutes: null })).toBe("");
+    expect(outlook({ ...ok, level: "warning" }, undefined)).toBe(
+      "a metric trend hits its breach level in 33 min",
+    );
+  });
+});
+
+describe("warnings", () => {
+  it("each says when it was raised, how high it went and what followed", () => {
+    const lines = warningLines(warnings, downs, at("11:00"), 10, false);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^08:10 host-003 +warning +peak p\(30m\) +68% +cpu_usage +false alarm: back to ok at 08:40, no downtime followed$/,
+      ),
+      expect.stringMatching(
+        /^09:40 host-007 +critical +peak p\(30m\) +97% +memory_usage +DOWN at 10:01 \(memory_leak, simulated\): lead 21 min$/,
+      ),
+      expect.stringMatching(
+        /^09:58 host-015 +— +DOWN \(sudden_crash, simulated\), not flagged beforehand \(a crash without precursor\)$/,
+      ),
+      expect.stringMatching(/^10:20 host-012 +warning .* still flagged after 40 min, no downtime yet$/),
+      expect.stringMatching(/^10:30 host-009 +warning .* back to ok at 10:45, no downtime so far$/),
+    ]);
+    expect(warningLines(warnings, downs, at("11:00"), 2, false)).toHaveLength(2);
+    expect(warningsHeadline([], [], 0)).toBe(
+      "warnings: 0 raised · 0 followed by a simulated downtime · 0 false alarms · 0 downtimes not flagged",
+    );
+  });
+
+  it("the riskiest moment shows each flagged host's prediction then and what followed", () => {
+    const text = renderPeak(
+      { atMs: at("10:00"), hosts: [detail], flagged: 1, maxRisk30m: 0.97 },
+      warnings,
+      at("11:00"),
+      false,
+    );
+    const lines = text.split("\n");
+    expect(lines[0]).toBe("the riskiest moment, 2026-11-24 10:00 UTC: 1 host at warning or critical");
+    expect(lines[2]).toMatch(
+      /^host-007\s+critical\s+40%\s+80%\s+97%\s+down within 15 min · memory trend hits 95 % in 9 min/,
+    );
+    expect(lines[3]).toMatch(/^ +→ DOWN at 10:01 \(memory_leak, simulated\): lead 21 min$/);
+    // A prediction from another minute than the moment says so.
+    const earlier = renderPeak(
+      { atMs: at("09:55"), hosts: [detail], flagged: 1, maxRisk30m: 0.97 },
+      warnings,
+      0,
+      false,
+    );
+    expect(earlier.split("\n")[3]).toMatch(/^ +\(as the response for 10:00 showed it\)$/);
+    expect(renderPeak(null, [], 0, false)).toContain("no prediction");
   });
 });
