@@ -12,13 +12,14 @@ export const HOST_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const TENANT_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 /** Extra metric and label names. */
 export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
+const NAME_RULE = "1–64 letters, digits and _ . : -, starting with a letter or _";
 
 export const MAX_EXTRA_METRICS = 64;
 export const MAX_LABELS = 32;
 export const MAX_LABEL_VALUE_CHARS = 256;
 
 export const HostName = z.string().regex(HOST_RE, {
-  message: "host must be 1–128 characters of letters, digits and . _ : - (starting with a letter or digit)",
+  message: "must be 1–128 characters of letters, digits and . _ : -, starting with a letter or digit",
 });
 
 const finite = z.number().refine(Number.isFinite, { message: "must be a finite number" });
@@ -39,17 +40,17 @@ export const CanonicalMetrics = {
 };
 
 export const ExtraMetrics = z
-  .record(z.string().regex(NAME_RE, { message: "metric names: letters, digits, _ . : - (≤ 64)" }), finite)
+  .record(z.string().regex(NAME_RE, { message: `is not a valid metric name: ${NAME_RULE}` }), finite)
   .refine((m) => Object.keys(m).length <= MAX_EXTRA_METRICS, {
-    message: `at most ${MAX_EXTRA_METRICS} extra metrics per point`,
+    message: `must have at most ${MAX_EXTRA_METRICS} extra metrics`,
   });
 
 export const Labels = z
   .record(
-    z.string().regex(NAME_RE, { message: "label names: letters, digits, _ . : - (≤ 64)" }),
+    z.string().regex(NAME_RE, { message: `is not a valid label name: ${NAME_RULE}` }),
     z.string().max(MAX_LABEL_VALUE_CHARS),
   )
-  .refine((m) => Object.keys(m).length <= MAX_LABELS, { message: `at most ${MAX_LABELS} labels per point` });
+  .refine((m) => Object.keys(m).length <= MAX_LABELS, { message: `must have at most ${MAX_LABELS} labels` });
 
 /** A point as the Durable Object receives and stores it. `timestamp` is epoch ms. */
 export const StoredPoint = z.strictObject({

@@ -8,6 +8,7 @@ import type { HostIndex } from "../durable-objects/host-index.ts";
 import type { HostMonitor } from "../durable-objects/host-monitor.ts";
 import { ApiKeys, type ApiKeyEntry } from "./auth.ts";
 import { ApiError } from "./errors.ts";
+import { apiMessage } from "./zod-messages.ts";
 
 /** Workers Rate Limiting binding (`[[ratelimits]]` in wrangler.toml). */
 export interface RateLimiter {
@@ -76,9 +77,11 @@ const Vars = z.object({
         ctx.addIssue({ code: "custom", message: "API_KEYS is not valid JSON" });
         return z.NEVER;
       }
-      const r = ApiKeys.safeParse(json);
+      const r = ApiKeys.safeParse(json, { error: apiMessage });
       if (!r.success) {
-        ctx.addIssue({ code: "custom", message: `API_KEYS: ${z.prettifyError(r.error)}` });
+        const where = (path: readonly PropertyKey[]) => ["API_KEYS", ...path.map(String)].join(".");
+        for (const i of r.error.issues)
+          ctx.addIssue({ code: "custom", message: `${where(i.path)}: ${i.message}` });
         return z.NEVER;
       }
       return r.data;
@@ -94,6 +97,8 @@ const Vars = z.object({
 export interface Config {
   apiKeys: ApiKeyEntry[];
   hostIndexShards: number;
+  /** RETENTION_HOURS: how long a host keeps its history and its `GET /hosts` entry, hours. */
+  retentionHours: number;
   sentryDsn: string | undefined;
 }
 
@@ -117,6 +122,7 @@ export function config(env: Env): Config {
   const c: Config = {
     apiKeys: r.data.API_KEYS,
     hostIndexShards: r.data.HOST_INDEX_SHARDS,
+    retentionHours: r.data.RETENTION_HOURS,
     sentryDsn: r.data.SENTRY_DSN,
   };
   cached = { env, config: c };

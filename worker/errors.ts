@@ -6,6 +6,7 @@
  * "message": "…"}]}}`
  */
 import type { z } from "zod";
+import { apiMessage, truncate, unknownField } from "./zod-messages.ts";
 
 export type ErrorCode =
   | "invalid_json"
@@ -76,12 +77,22 @@ export class ApiError extends Error {
     return statusFor(this.code);
   }
 
-  /** A 400 naming every field zod rejected; `prefix` is prepended to each path (e.g. "query"). */
+  /**
+   * A 400 naming every field zod rejected; `prefix` is prepended to each path (e.g. "query"). An unknown
+   * key becomes an issue of its own whose path ends with the key (`points.3.cpu_usge`). The messages are
+   * the issues' own: parse with `validate` (or pass `apiMessage` as the parse's error map) so that they
+   * are the API's phrases rather than zod's.
+   */
   static fromZod(error: z.ZodError, prefix?: string): ApiError {
-    const issues = error.issues.slice(0, 20).map((i) => ({
-      path: [prefix, ...i.path.map(String)].filter((s) => s !== undefined && s !== "").join(".") || "(body)",
-      message: i.message,
-    }));
+    const pathOf = (path: readonly PropertyKey[]) =>
+      [prefix, ...path.map(String)].filter((s) => s !== undefined && s !== "").join(".") || "(body)";
+    const issues = error.issues
+      .flatMap((i): Issue[] =>
+        i.code === "unrecognized_keys"
+          ? i.keys.map((k) => ({ path: pathOf([...i.path, truncate(k)]), message: unknownField(k) }))
+          : [{ path: pathOf(i.path), message: i.message }],
+      )
+      .slice(0, 20);
     const first = issues[0];
     const message = first ? `${first.path}: ${first.message}` : "invalid request";
     return new ApiError(
@@ -106,4 +117,18 @@ export class ApiError extends Error {
     if (this.issues.length > 0) body.error.issues = this.issues;
     return Response.json(body, { status: this.status, headers: this.headers });
   }
+}
+
+/**
+ * Parses request input (a body, the query, a path or header value) with `schema`; a failure is a 400
+ * `invalid_field` whose messages are the schema's own or, where it has none, the API phrases of
+ * `apiMessage`. `prefix` names where the input came from ("query", "path.host").
+ *
+ * @example
+ * const q = validate(ListQuery, c.req.query(), "query"); // ?limit=abc → "query.limit: must be an integer 1..1000"
+ */
+export function validate<T extends z.ZodType>(schema: T, input: unknown, prefix?: string): z.output<T> {
+  const r = schema.safeParse(input, { error: apiMessage });
+  if (!r.success) throw ApiError.fromZod(r.error, prefix);
+  return r.data;
 }

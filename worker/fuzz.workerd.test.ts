@@ -1,7 +1,8 @@
 /**
  * Property-based bad input: ≥ 1000 generated invalid payloads per run against POST /metrics and
- * POST /predict. Every one must get a 4xx with a JSON error body naming a field — never a 5xx — and
- * none may create or touch a host's Durable Object.
+ * POST /predict, and bad query strings against GET /hosts and the history. Every one must get a 4xx
+ * with a JSON error body naming a field in plain words (none of zod's own phrasings) — never a 5xx —
+ * and none may create or touch a host's Durable Object.
  */
 import { env, listDurableObjectIds } from "cloudflare:test";
 import fc from "fast-check";
@@ -100,6 +101,20 @@ const badBody = fc.oneof(
   },
 );
 
+/** Zod's default messages ("Invalid input: expected number, received NaN", "Too small: …", "✖ …"). */
+const ZOD_PHRASES =
+  /Invalid (input|key|option|element)|expected .* received|Too (small|big)|Unrecognized key|✖/i;
+
+/** A 4xx error body whose messages speak the API: each issue names a path and says what is wrong. */
+function expectApiMessages(e: ErrorBody, what: string): void {
+  expect(e.error.message, what).not.toMatch(ZOD_PHRASES);
+  for (const i of e.error.issues ?? []) {
+    expect(i.path.length, what).toBeGreaterThan(0);
+    expect(i.message, what).not.toMatch(ZOD_PHRASES);
+    expect(e.error.message.length, what).toBeGreaterThan(0);
+  }
+}
+
 async function hostObjects(): Promise<number> {
   return (await listDurableObjectIds(env.HOST_MONITOR)).length;
 }
@@ -129,6 +144,7 @@ describe("property: bad input is a 4xx, never a 5xx, and stores nothing", () => 
           expect(e.error.message.length).toBeGreaterThan(0);
           if (res.status === 400 && e.error.code === "invalid_field")
             expect(e.error.issues!.length).toBeGreaterThan(0);
+          expectApiMessages(e, `${path} ${text.slice(0, 200)}`);
         },
       ),
       { numRuns: 1200, seed: 20261124 },
@@ -148,5 +164,44 @@ describe("property: bad input is a 4xx, never a 5xx, and stores nothing", () => 
     expect(runs).toBeGreaterThanOrEqual(1300);
     expect(await hostObjects()).toBe(before);
     expect((await call("/hosts/fuzz-host/prediction", { key: "fuzz1" })).status).toBe(404);
+  });
+
+  it("GET /hosts and the history: bad query values are a 400 naming query.<name>", async () => {
+    const limit = (max: number) =>
+      fc
+        .oneof(
+          fc.constantFrom("", "abc", "NaN", "Infinity", "-1", "0", "1.5", "1e3x", "10001"),
+          fc.string({ maxLength: 8 }),
+        )
+        .filter((s) => !(Number.isInteger(Number(s)) && Number(s) >= 1 && Number(s) <= max));
+    // Strings of ≤ 12 characters cannot be an ISO-8601 date-time with a zone.
+    const instant = fc
+      .oneof(
+        fc.constantFrom("", "yesterday", "2026-13-01", "-1", "1.5", "0x10"),
+        fc.string({ maxLength: 12 }),
+      )
+      .filter((s) => !/^\d{1,15}$/.test(s));
+    const param = fc.oneof(
+      limit(1000).map((v) => ["/hosts", "limit", v] as const),
+      fc
+        .string({ maxLength: 10 })
+        .filter((s) => !["ok", "warning", "critical"].includes(s))
+        .map((v) => ["/hosts", "level", v] as const),
+      limit(10_000).map((v) => ["/hosts/fuzz-q/history", "limit", v] as const),
+      instant.map((v) => ["/hosts/fuzz-q/history", "from", v] as const),
+      instant.map((v) => ["/hosts/fuzz-q/history", "to", v] as const),
+    );
+    await fc.assert(
+      fc.asyncProperty(param, async ([route, name, value]) => {
+        const url = `${route}?${name}=${encodeURIComponent(value)}`;
+        const res = await call(url, { key: "fuzz3" });
+        expect(res.status, url).toBe(400);
+        const e = (await res.json()) as ErrorBody;
+        expect(e.error.code, url).toBe("invalid_field");
+        expect(e.error.issues![0]!.path, url).toBe(`query.${name}`);
+        expectApiMessages(e, url);
+      }),
+      { numRuns: 150, seed: 9 },
+    );
   });
 });

@@ -53,7 +53,33 @@ describe("GET /hosts/:host/prediction and /history", () => {
   it("400 for a bad host name in the path", async () => {
     const res = await call(`/hosts/${encodeURIComponent("bad host")}/prediction`);
     expect(res.status).toBe(400);
-    expect((await json<ErrorBody>(res)).error.issues![0]!.path).toBe("path.host");
+    expect((await json<ErrorBody>(res)).error.issues).toEqual([
+      {
+        path: "path.host",
+        message: "must be 1–128 characters of letters, digits and . _ : -, starting with a letter or digit",
+      },
+    ]);
+  });
+
+  it("names the query parameter and what it must be", async () => {
+    const instant = "must be ISO-8601 with a time zone, or epoch milliseconds";
+    const cases: [string, string, string][] = [
+      ["from=yesterday", "query.from", instant],
+      ["to=2026-13-01T00:00:00Z", "query.to", instant],
+      ["limit=0", "query.limit", "must be an integer 1..10000"],
+      ["limit=10001", "query.limit", "must be an integer 1..10000"],
+      ["limit=abc", "query.limit", "must be an integer 1..10000"],
+      ["from=2000&to=1000", "query.from", "must be before to"],
+    ];
+    for (const [q, path, message] of cases) {
+      const res = await call(`/hosts/hist-any/history?${q}`);
+      expect(res.status, q).toBe(400);
+      expect((await json<ErrorBody>(res)).error, q).toEqual({
+        code: "invalid_field",
+        message: `${path}: ${message}`,
+        issues: [{ path, message }],
+      });
+    }
   });
 });
 
@@ -93,8 +119,29 @@ describe("GET /hosts", () => {
     expect(list.shards).toBe(8);
     const limited = await json<{ hosts: Listed[] }>(await call("/hosts?limit=2"));
     expect(limited.hosts).toHaveLength(2);
-    expect((await call("/hosts?limit=0")).status).toBe(400);
-    expect((await call("/hosts?level=bad")).status).toBe(400);
+  });
+
+  it("400 naming the query parameter and what it must be", async () => {
+    const cases: [string, string, string][] = [
+      ["limit=abc", "query.limit", "must be an integer 1..1000"],
+      ["limit=0", "query.limit", "must be an integer 1..1000"],
+      ["limit=1001", "query.limit", "must be an integer 1..1000"],
+      ["limit=2.5", "query.limit", "must be an integer 1..1000"],
+      ["level=bad", "query.level", "must be one of ok, warning, critical"],
+    ];
+    for (const [q, path, message] of cases) {
+      const res = await call(`/hosts?${q}`);
+      expect(res.status, q).toBe(400);
+      expect((await json<ErrorBody>(res)).error, q).toEqual({
+        code: "invalid_field",
+        message: `${path}: ${message}`,
+        issues: [{ path, message }],
+      });
+    }
+    // Both wrong: both named, the first in the message.
+    const both = await json<ErrorBody>(await call("/hosts?limit=-1&level=WARNING"));
+    expect(both.error.message).toBe("query.limit: must be an integer 1..1000 (and 1 more)");
+    expect(both.error.issues!.map((i) => i.path)).toEqual(["query.limit", "query.level"]);
   });
 
   it("says how long each host has been silent", async () => {

@@ -116,6 +116,20 @@ describe("POST /metrics — happy", () => {
     expect(h.points.find((p) => p.timestamp === t)!.cpu_usage).toBe(50);
   });
 
+  it("accepts the README's batch, with the timestamps its curl computes", async () => {
+    // `$(( ($(date +%s) - 60) * 1000 ))` and `$(date -u +%FT%TZ)`: whole seconds.
+    const nowS = Math.floor(Date.now() / 1000);
+    const body = `{"points": [
+  {"host": "readme-7", "timestamp": ${(nowS - 60) * 1000}, "cpu_usage": 45.2, "memory_usage": 94.9,
+   "network_latency": 267.0, "error_rate": 0.0326, "metrics": {"disk_usage": 71.2}, "labels": {"region": "eu-west"}},
+  {"host": "readme-7", "timestamp": "${new Date(nowS * 1000).toISOString().replace(".000Z", "Z")}", "cpu_usage": 45.8, "memory_usage": 95.2,
+   "network_latency": 377.1, "error_rate": 0.035}
+]}`;
+    const res = await call("/metrics", { body });
+    expect(res.status).toBe(200);
+    expect(await json<Batch>(res)).toMatchObject({ accepted: 2, duplicates: 0, dropped_late: 0 });
+  });
+
   it("accepts out-of-order points within the open step", async () => {
     const base = Date.now() - 10_000;
     const r = await json<Batch>(
@@ -140,7 +154,7 @@ describe("POST /metrics — errors", () => {
     ["error rate above 1", { error_rate: 1.5 }, "error_rate"],
     ["string metric", { cpu_usage: "75" }, "cpu_usage"],
     ["huge number (Infinity)", '{"cpu_usage": 1e999}', "cpu_usage"],
-    ["unknown field", { cpu_usge: 10 }, "(body)"],
+    ["unknown field", { cpu_usge: 10 }, "cpu_usge"],
     ["no metric at all", { host: "x" }, "(body)"],
     ["bad host", { host: "bad host!", cpu_usage: 1 }, "host"],
     ["timestamp in seconds", { cpu_usage: 1, timestamp: 1_700_000_000 }, "timestamp"],
@@ -230,6 +244,170 @@ describe("POST /metrics — errors", () => {
     expect((await listDurableObjectIds(env.HOST_MONITOR)).some((id) => id.equals(target))).toBe(false);
     expect((await call("/hosts/reject-1/prediction")).status).toBe(404);
     expect((await call("/hosts/reject-1/history")).status).toBe(404);
+  });
+});
+
+describe("POST /metrics — error messages speak the API", () => {
+  /** The issues of a 400 `invalid_field` answer to `body`. */
+  async function issues(body: unknown, path = "/metrics?host=msg-host") {
+    const res = await call(path, { body });
+    expect(res.status).toBe(400);
+    const e = await json<ErrorBody>(res);
+    expect(e.error.code).toBe("invalid_field");
+    return e.error.issues!;
+  }
+
+  it("keeps the body shape; the message is the first issue's path and message", async () => {
+    const res = await call("/metrics?host=msg-host", { body: { cpu_usage: "75" } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: {
+        code: "invalid_field",
+        message: "cpu_usage: must be a number, not a string",
+        issues: [{ path: "cpu_usage", message: "must be a number, not a string" }],
+      },
+    });
+  });
+
+  const cases: [string, unknown, { path: string; message: string }[]][] = [
+    [
+      "an unknown field, named in the path",
+      { points: [{ cpu_usage: 1 }, { cpu_usage: 1, cpu_usge: 2 }] },
+      [{ path: "points.1.cpu_usge", message: "unknown field 'cpu_usge'" }],
+    ],
+    [
+      "a point with no metric",
+      { host: "x" },
+      [
+        {
+          path: "(body)",
+          message:
+            "a point needs at least one of cpu_usage, memory_usage, network_latency, error_rate or a non-empty metrics object",
+        },
+      ],
+    ],
+    [
+      "a timestamp that is not a date",
+      { cpu_usage: 1, timestamp: "yesterday" },
+      [{ path: "timestamp", message: "must be ISO-8601 with a time zone, or epoch milliseconds" }],
+    ],
+    [
+      "a timestamp of the wrong type",
+      { cpu_usage: 1, timestamp: true },
+      [{ path: "timestamp", message: "must be ISO-8601 with a time zone, or epoch milliseconds" }],
+    ],
+    [
+      "a timestamp in seconds",
+      { cpu_usage: 1, timestamp: 1_700_000_000 },
+      [
+        {
+          path: "timestamp",
+          message: "must be epoch milliseconds from 2000-01-01 on (a smaller number is usually seconds)",
+        },
+      ],
+    ],
+    [
+      "a fractional timestamp",
+      { cpu_usage: 1, timestamp: 1_700_000_000_000.5 },
+      [{ path: "timestamp", message: "must be an integer (epoch milliseconds)" }],
+    ],
+    [
+      "an infinite metric",
+      '{"cpu_usage": 1e999}',
+      [{ path: "cpu_usage", message: "must be a finite number" }],
+    ],
+    [
+      "a label value too long",
+      { cpu_usage: 1, labels: { k: "v".repeat(257) } },
+      [{ path: "labels.k", message: "must be at most 256 characters" }],
+    ],
+    [
+      "a bad extra metric name",
+      { cpu_usage: 1, metrics: { "bad name": 1 } },
+      [
+        {
+          path: "metrics.bad name",
+          message:
+            "is not a valid metric name: 1–64 letters, digits and _ . : -, starting with a letter or _",
+        },
+      ],
+    ],
+    ["a body that is not an object", 5, [{ path: "(body)", message: "must be a JSON object, not a number" }]],
+    ["an empty batch", { points: [] }, [{ path: "points", message: "must not be empty" }]],
+  ];
+  for (const [name, body, expected] of cases) {
+    it(`400 for ${name}`, async () => {
+      expect(await issues(body)).toEqual(expected);
+    });
+  }
+
+  it("the error example in the README", async () => {
+    const res = await call("/metrics", {
+      body: { points: [{ cpu_usage: 1 }, { cpu_usage: 1, timestamp: "yesterday", error_rate: 2 }] },
+    });
+    expect(await res.json()).toEqual({
+      error: {
+        code: "invalid_field",
+        message: "points.1.timestamp: must be ISO-8601 with a time zone, or epoch milliseconds (and 1 more)",
+        issues: [
+          { path: "points.1.timestamp", message: "must be ISO-8601 with a time zone, or epoch milliseconds" },
+          { path: "points.1.error_rate", message: "must be a fraction 0..1" },
+        ],
+      },
+    });
+  });
+});
+
+describe("POST /metrics — points older than the retention", () => {
+  const retentionMs = Number(env.RETENTION_HOURS ?? 168) * 3_600_000;
+  const tooOld = `older than the retention of ${Number(env.RETENTION_HOURS ?? 168)} h (RETENTION_HOURS); it would be deleted by the next hourly trim`;
+  const created = async (host: string) => {
+    const target = env.HOST_MONITOR.idFromName(`acme/${host}`);
+    return (await listDurableObjectIds(env.HOST_MONITOR)).some((id) => id.equals(target));
+  };
+
+  it("accepts a point just inside the retention and keeps it in history", async () => {
+    const t = Date.now() - retentionMs + 60_000;
+    const res = await call("/metrics?host=ret-in", { body: { cpu_usage: 1, timestamp: t } });
+    expect(res.status).toBe(200);
+    expect(await json<One>(res)).toMatchObject({ host: "ret-in", accepted: 1 });
+    const h = await json<{ points: { timestamp: number }[] }>(await call("/hosts/ret-in/history?from=0"));
+    expect(h.points.map((p) => p.timestamp)).toEqual([t]);
+  });
+
+  it("400 naming the timestamp for a point just outside the retention; nothing stored", async () => {
+    const t = new Date(Date.now() - retentionMs - 60_000).toISOString();
+    const res = await call("/metrics?host=ret-out", { body: { cpu_usage: 1, timestamp: t } });
+    expect(res.status).toBe(400);
+    expect((await json<ErrorBody>(res)).error).toEqual({
+      code: "invalid_field",
+      message: `timestamp: ${tooOld}`,
+      issues: [{ path: "timestamp", message: tooOld }],
+    });
+    expect(await created("ret-out")).toBe(false);
+  });
+
+  it("a batch with one point outside the retention stores nothing, for any of its hosts", async () => {
+    const end = Date.now() - 1000;
+    const points = [
+      ...series(5, end, 60_000, "ret-mix-a"),
+      { host: "ret-mix-b", timestamp: end - retentionMs - 60_000, cpu_usage: 1 },
+      ...series(5, end, 60_000, "ret-mix-b"),
+    ];
+    for (const path of ["/metrics", "/metrics/validate"]) {
+      const res = await call(path, { body: { points } });
+      expect(res.status, path).toBe(400);
+      expect((await json<ErrorBody>(res)).error.issues).toEqual([
+        { path: "points.5.timestamp", message: tooOld },
+      ]);
+    }
+    for (const host of ["ret-mix-a", "ret-mix-b"]) {
+      expect(await created(host)).toBe(false);
+      expect((await call(`/hosts/${host}/history`)).status).toBe(404);
+    }
+    // Nothing reached the index either (it is only written after an ingest).
+    const listed = await json<{ hosts: { host: string }[] }>(await call("/hosts?limit=1000"));
+    expect(listed.hosts.map((h) => h.host)).not.toContain("ret-mix-a");
   });
 });
 

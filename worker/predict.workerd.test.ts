@@ -33,5 +33,15 @@ describe("POST /predict (stateless)", () => {
     const bad = await call("/predict", { body: { points: [{ ...SEED_POINT, error_rate: -0.1 }] } });
     expect((await json<ErrorBody>(bad)).error.issues![0]!.path).toBe("points.0.error_rate");
     expect((await call("/predict", { body: { points: [] } })).status).toBe(400);
+    const none = await call("/predict", { body: {} });
+    expect((await json<ErrorBody>(none)).error.issues).toEqual([{ path: "points", message: "is required" }]);
+  });
+
+  it("accepts points older than the retention (it stores nothing)", async () => {
+    const tenDaysAgo = Date.now() - 10 * 86_400_000;
+    const res = await call("/predict", { body: { host: "old-1", points: series(30, tenDaysAgo) } });
+    expect(res.status).toBe(200);
+    expect((await json<{ points: number }>(res)).points).toBe(30);
+    expect((await call("/hosts/old-1/prediction")).status).toBe(404);
   });
 });

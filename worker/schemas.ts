@@ -20,17 +20,20 @@ export const MAX_FUTURE_MS = 5 * 60_000;
 /** Earliest timestamp accepted (2000-01-01); smaller epoch numbers are almost always seconds, not ms. */
 const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
 
+const TIMESTAMP_FORMS = "must be ISO-8601 with a time zone, or epoch milliseconds";
+
 /** ISO-8601 (with a zone) or epoch milliseconds. */
 const Timestamp = z.union([
   z
-    .number()
+    // The message for a value that is neither a number nor a string (the union then reports it).
+    .number({ error: TIMESTAMP_FORMS })
     .refine(Number.isFinite, { message: "must be a finite number" })
     .pipe(
-      z.number().int({ message: "epoch milliseconds must be an integer" }).min(MIN_TIMESTAMP_MS, {
-        message: "epoch milliseconds expected (this looks like seconds, or is before 2000)",
+      z.number().int({ message: "must be an integer (epoch milliseconds)" }).min(MIN_TIMESTAMP_MS, {
+        message: "must be epoch milliseconds from 2000-01-01 on (a smaller number is usually seconds)",
       }),
     ),
-  z.iso.datetime({ offset: true, message: "must be ISO-8601 with a time zone, or epoch milliseconds" }),
+  z.iso.datetime({ offset: true, message: TIMESTAMP_FORMS }),
 ]);
 
 /** One point as sent over HTTP. Unknown keys are rejected so typos (`cpu_usge`) do not vanish silently. */
@@ -51,28 +54,36 @@ export type PointBody = z.infer<typeof PointBody>;
 
 /** A batch; its length is checked before this schema runs (more than 1000 points is a 413). */
 export const BatchBody = z.strictObject({
-  points: z.array(PointBody).min(1, { message: "points must not be empty" }),
+  points: z.array(PointBody).min(1, { message: "must not be empty" }),
 });
 
 export const PredictBody = z.strictObject({
   host: HostName.optional(),
-  points: z.array(PointBody).min(1, { message: "points must not be empty" }),
+  points: z.array(PointBody).min(1, { message: "must not be empty" }),
 });
 
 /**
  * Stored forms of validated points, plus an issue for each timestamp more than MAX_FUTURE_MS ahead of
- * the receive time (`pathOf(i)` names point i's timestamp field).
+ * the receive time and, when `retentionHours` is given (a route that stores), for each timestamp older
+ * than the retention: the object's next hourly trim would delete such a point, and its host would be
+ * listed as silent for longer than its history lasts. `pathOf(i)` names point i's timestamp field.
  */
 export function toStoredPoints(
   points: readonly PointBody[],
   receivedMs: number,
-  pathOf: (i: number) => string,
+  opts: { pathOf: (i: number) => string; retentionHours: number | null },
 ): { points: StoredPoint[]; issues: Issue[] } {
   const issues: Issue[] = [];
+  const oldestMs = opts.retentionHours === null ? -Infinity : receivedMs - opts.retentionHours * 3_600_000;
   const stored = points.map((p, i) => {
     const s = toStoredPoint(p, receivedMs);
     if (s.timestamp > receivedMs + MAX_FUTURE_MS) {
-      issues.push({ path: pathOf(i), message: "more than 5 minutes in the future" });
+      issues.push({ path: opts.pathOf(i), message: "more than 5 minutes in the future" });
+    } else if (s.timestamp < oldestMs) {
+      issues.push({
+        path: opts.pathOf(i),
+        message: `older than the retention of ${opts.retentionHours} h (RETENTION_HOURS); it would be deleted by the next hourly trim`,
+      });
     }
     return s;
   });

@@ -1,6 +1,6 @@
 import { HostName } from "../../durable-objects/protocol.ts";
 import type { AppContext } from "../app.ts";
-import { ApiError } from "../errors.ts";
+import { validate } from "../errors.ts";
 
 /** Host for points that carry none: `?host=`, else the `X-Host` header, else "default". */
 export function defaultHost(c: AppContext): string {
@@ -12,7 +12,5 @@ export function defaultHost(c: AppContext): string {
 }
 
 export function checkHost(value: string, path: string): string {
-  const r = HostName.safeParse(value);
-  if (!r.success) throw ApiError.fromZod(r.error, path);
-  return r.data;
+  return validate(HostName, value, path);
 }

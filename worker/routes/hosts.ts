@@ -11,7 +11,7 @@ import { severity, type ListedHost } from "../../durable-objects/host-index.ts";
 import type { HistoryResponse } from "../../durable-objects/host-monitor.ts";
 import type { Prediction } from "../../model/core/scorer.ts";
 import { guard, type AppContext, type AppEnv } from "../app.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, validate } from "../errors.ts";
 import { hostIndexShard, hostMonitor } from "../objects.ts";
 import { checkHost } from "./host-param.ts";
 
@@ -19,35 +19,35 @@ const Instant = z.union(
   [
     z
       .string()
-      .regex(/^\d{1,15}$/, { message: "epoch ms" })
+      .regex(/^\d{1,15}$/)
       .transform(Number),
     z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
   ],
-  { message: "must be ISO-8601 with a time zone, or epoch milliseconds" },
+  { error: "must be ISO-8601 with a time zone, or epoch milliseconds" },
 );
 
+/** `?limit=`: an integer in min..max (a query value is a string; "abc", "1.5" and "0" all fail here). */
+const Limit = (max: number, def: number) => {
+  const error = `must be an integer 1..${max}`;
+  return z.coerce.number({ error }).int({ error }).min(1, { error }).max(max, { error }).default(def);
+};
+
 const HistoryQuery = z
-  .object({
-    from: Instant.optional(),
-    to: Instant.optional(),
-    limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-  })
+  .object({ from: Instant.optional(), to: Instant.optional(), limit: Limit(10_000, 1000) })
   .transform((q, ctx) => {
     const to = q.to ?? Date.now() + 1;
     const from = q.from ?? to - 86_400_000;
-    if (from >= to) ctx.addIssue({ code: "custom", path: ["from"], message: "from must be before to" });
+    if (from >= to) ctx.addIssue({ code: "custom", path: ["from"], message: "must be before to" });
     return { fromMs: from, toMs: to, limit: q.limit };
   });
 
 const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: Limit(1000, 100),
   level: z.enum(["ok", "warning", "critical"]).default("ok"),
 });
 
 function query<T extends z.ZodType>(c: AppContext, schema: T): z.output<T> {
-  const r = schema.safeParse(c.req.query());
-  if (!r.success) throw ApiError.fromZod(r.error, "query");
-  return r.data;
+  return validate(schema, c.req.query(), "query");
 }
 
 export function hostsRoutes(app: Hono<AppEnv>): void {

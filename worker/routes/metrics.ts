@@ -7,7 +7,7 @@ import type { Hono } from "hono";
 import type { IngestResponse } from "../../durable-objects/host-monitor.ts";
 import { guard, type AppContext, type AppEnv } from "../app.ts";
 import { readJson } from "../body.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, validate } from "../errors.ts";
 import { updateIndex } from "../index-update.ts";
 import { hostMonitor } from "../objects.ts";
 import { BatchBody, checkPointCount, MAX_BODY_BYTES, PointBody, toStoredPoints } from "../schemas.ts";
@@ -26,16 +26,15 @@ async function parseMetrics(
   let points: PointBody[];
   if (isBatch) {
     checkPointCount(body);
-    const r = BatchBody.safeParse(body);
-    if (!r.success) throw ApiError.fromZod(r.error);
-    points = r.data.points;
+    points = validate(BatchBody, body).points;
   } else {
-    const r = PointBody.safeParse(body);
-    if (!r.success) throw ApiError.fromZod(r.error);
-    points = [r.data];
+    points = [validate(PointBody, body)];
   }
 
-  const stored = toStoredPoints(points, receivedMs, (i) => (isBatch ? `points.${i}.timestamp` : "timestamp"));
+  const stored = toStoredPoints(points, receivedMs, {
+    pathOf: (i) => (isBatch ? `points.${i}.timestamp` : "timestamp"),
+    retentionHours: c.get("config").retentionHours,
+  });
   if (stored.issues.length > 0) throw ApiError.invalid(stored.issues);
   const byHost = new Map<string, StoredPoint[]>();
   stored.points.forEach((p, i) => {

@@ -8,7 +8,7 @@ import { edgeModel, modelUnavailable } from "../../durable-objects/model.ts";
 import { HostScorer } from "../../model/core/scorer.ts";
 import { guard, type AppEnv } from "../app.ts";
 import { readJson } from "../body.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, validate } from "../errors.ts";
 import { MAX_BODY_BYTES, checkPointCount, PredictBody, toStoredPoints } from "../schemas.ts";
 import { defaultHost } from "./host-param.ts";
 
@@ -18,11 +18,14 @@ export function predictRoute(app: Hono<AppEnv>): void {
     const receivedMs = Date.now();
     const body = await readJson(c.req.raw, MAX_BODY_BYTES);
     checkPointCount(body);
-    const r = PredictBody.safeParse(body);
-    if (!r.success) throw ApiError.fromZod(r.error);
-    const host = r.data.host ?? defaultHost(c);
-    const { points, issues } = toStoredPoints(r.data.points, receivedMs, (i) => `points.${i}.timestamp`);
-    r.data.points.forEach((p, i) => {
+    const req = validate(PredictBody, body);
+    const host = req.host ?? defaultHost(c);
+    // Nothing is stored, so points older than the retention are fine here.
+    const { points, issues } = toStoredPoints(req.points, receivedMs, {
+      pathOf: (i) => `points.${i}.timestamp`,
+      retentionHours: null,
+    });
+    req.points.forEach((p, i) => {
       if (p.host !== undefined && p.host !== host) {
         issues.push({ path: `points.${i}.host`, message: `all points must belong to '${host}'` });
       }
