@@ -15,6 +15,7 @@ export const TEST_KEYS = {
   fuzz1: "test-fuzz1-rw-0c4e8f12",
   fuzz2: "test-fuzz2-rw-6a9b3d75",
   fuzz3: "test-fuzz3-rw-47c1e9d3",
+  fuzz4: "test-fuzz4-rw-b85d2a61",
   /** tenant flood: exhausts its rate limit */
   flood: "test-flood-rw-2e7f5c08",
 } as const;
@@ -28,5 +29,6 @@ export const TEST_TENANTS: Record<keyof typeof TEST_KEYS, { tenant: string; scop
     fuzz1: { tenant: "fuzz1", scopes: ["write", "read"] },
     fuzz2: { tenant: "fuzz2", scopes: ["write", "read"] },
     fuzz3: { tenant: "fuzz3", scopes: ["write", "read"] },
+    fuzz4: { tenant: "fuzz4", scopes: ["write", "read"] },
     flood: { tenant: "flood", scopes: ["write", "read"] },
   };
