@@ -4,9 +4,10 @@
  * prediction reaches its shard only when the level changes, the warning risk moves by ≥ 0.01, or the
  * entry is a minute old; a listing reads every shard in parallel and merges their top entries.
  *
- * An entry not refreshed for the retention period (RETENTION_HOURS, the same that bounds each host's
- * history) is left out of listings and deleted by the shard's alarm: a host that stopped reporting
- * stays visible, with a growing `silent_s`, for as long as its history is kept, then disappears.
+ * An entry whose newest point (`as_of`) or whose last write is older than the retention period
+ * (RETENTION_HOURS, the same that bounds each host's history) is left out of listings and deleted by the
+ * shard's alarm: a host that stopped reporting stays visible, with a growing `silent_s`, for as long as
+ * its points are kept, then disappears — `silent_s` never exceeds the retention.
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -49,6 +50,12 @@ export interface ListedHost extends IndexEntry {
    */
   silent_s: number;
 }
+
+/**
+ * SQL condition of an entry still within the retention: written since `?1` (epoch ms) and its newest
+ * point at or after `?2` (ISO-8601; `as_of` is always `toISOString()`, so text order is time order).
+ */
+const LIVE = `updated_ms >= ?1 AND json_extract(body, '$.as_of') >= ?2`;
 
 /** How often a shard's alarm deletes expired entries, ms (while it holds any). */
 export const PRUNE_EVERY_MS = 3_600_000;
@@ -100,7 +107,8 @@ export class HostIndex extends DurableObject<Env> {
     this.alarmAt = null; // the runtime cleared it by running it
     const now = Date.now();
     const sql = this.ctx.storage.sql;
-    sql.exec(`DELETE FROM hosts WHERE updated_ms < ?`, now - this.retentionMs);
+    const since = now - this.retentionMs;
+    sql.exec(`DELETE FROM hosts WHERE NOT (${LIVE})`, since, new Date(since).toISOString());
     if (sql.exec<{ n: number }>(`SELECT count(*) AS n FROM hosts`).one().n > 0) await this.armPrune(now);
   }
 
@@ -111,20 +119,23 @@ export class HostIndex extends DurableObject<Env> {
     const now = Date.now();
     // Expired entries not yet deleted by the alarm are left out already.
     const since = now - this.retentionMs;
+    const sinceIso = new Date(since).toISOString();
     const rows = this.ctx.storage.sql
       .exec<{ body: string; updated_ms: number }>(
-        `SELECT body, updated_ms FROM hosts WHERE severity >= ? AND updated_ms >= ?
-         ORDER BY severity DESC, risk DESC, host LIMIT ?`,
-        sev,
+        `SELECT body, updated_ms FROM hosts WHERE ${LIVE} AND severity >= ?3
+         ORDER BY severity DESC, risk DESC, host LIMIT ?4`,
         since,
+        sinceIso,
+        sev,
         q.limit,
       )
       .toArray();
     const total = this.ctx.storage.sql
       .exec<{ n: number }>(
-        `SELECT count(*) AS n FROM hosts WHERE severity >= ? AND updated_ms >= ?`,
-        sev,
+        `SELECT count(*) AS n FROM hosts WHERE ${LIVE} AND severity >= ?3`,
         since,
+        sinceIso,
+        sev,
       )
       .one().n;
     return {

@@ -159,45 +159,62 @@ describe("GET /hosts", () => {
     expect(quiet!.silent_s).toBeLessThan(30 * 60 + 120);
   });
 
-  it("leaves out and then deletes hosts whose entry is older than the retention", async () => {
+  it("leaves out and then deletes hosts whose entry or newest point is older than the retention", async () => {
     const end = Date.now() - 1000;
     await call("/metrics", {
-      body: { points: [...series(20, end, 60_000, "expire-1"), ...series(20, end, 60_000, "expire-2")] },
+      body: {
+        points: [
+          ...series(20, end, 60_000, "expire-1"),
+          ...series(20, end, 60_000, "expire-2"),
+          ...series(20, end, 60_000, "expire-3"),
+        ],
+      },
     });
     const listed = async () =>
       (await json<{ hosts: Listed[] }>(await call("/hosts?limit=1000"))).hosts.map((h) => h.host);
-    for (let i = 0; i < 50 && !(await listed()).includes("expire-2"); i++)
+    for (let i = 0; i < 50 && !(await listed()).includes("expire-3"); i++)
       await new Promise((r) => setTimeout(r, 20));
-    expect(await listed()).toEqual(expect.arrayContaining(["expire-1", "expire-2"]));
+    expect(await listed()).toEqual(expect.arrayContaining(["expire-1", "expire-2", "expire-3"]));
 
-    const shard = env.HOST_INDEX.get(
-      env.HOST_INDEX.idFromName(indexObjectName("acme", shardOf("expire-1", 8))),
-    );
+    const shardOfHost = (h: string) =>
+      env.HOST_INDEX.get(env.HOST_INDEX.idFromName(indexObjectName("acme", shardOf(h, 8))));
     const retentionMs = Number(env.RETENTION_HOURS ?? 168) * 3_600_000;
-    const alarm = await runInDurableObject(shard, async (_o: HostIndex, state) => {
-      // expire-1's entry was last written just over the retention ago.
+    // expire-1's entry was last written just over the retention ago; expire-3's was written just now,
+    // but its newest point is just over the retention old (silent_s would exceed the retention).
+    await runInDurableObject(shardOfHost("expire-1"), (_o: HostIndex, state) => {
       state.storage.sql.exec(
         `UPDATE hosts SET updated_ms = ? WHERE host = 'expire-1'`,
         Date.now() - retentionMs - 1000,
       );
-      return state.storage.getAlarm();
     });
-    expect(alarm).not.toBeNull();
-    expect(alarm! - Date.now()).toBeLessThanOrEqual(PRUNE_EVERY_MS);
+    await runInDurableObject(shardOfHost("expire-3"), (_o: HostIndex, state) => {
+      state.storage.sql.exec(
+        `UPDATE hosts SET body = json_set(body, '$.as_of', ?) WHERE host = 'expire-3'`,
+        new Date(Date.now() - retentionMs - 1000).toISOString(),
+      );
+    });
     const now = await listed();
     expect(now).not.toContain("expire-1");
+    expect(now).not.toContain("expire-3");
     expect(now).toContain("expire-2");
 
-    expect(await runDurableObjectAlarm(shard)).toBe(true);
-    const rows = await runInDurableObject(shard, (_o: HostIndex, state) =>
-      state.storage.sql
-        .exec<{ host: string }>(`SELECT host FROM hosts`)
-        .toArray()
-        .map((r) => r.host),
-    );
-    expect(rows).not.toContain("expire-1");
-    // Entries remain in the shard, so the alarm came back.
-    if (rows.length > 0)
-      expect(await runInDurableObject(shard, (_o: HostIndex, st) => st.storage.getAlarm())).not.toBeNull();
+    for (const host of ["expire-1", "expire-3"]) {
+      const shard = shardOfHost(host);
+      const alarm = await runInDurableObject(shard, (_o: HostIndex, st) => st.storage.getAlarm());
+      expect(alarm).not.toBeNull();
+      expect(alarm! - Date.now()).toBeLessThanOrEqual(PRUNE_EVERY_MS);
+      expect(await runDurableObjectAlarm(shard)).toBe(true);
+      const rows = await runInDurableObject(shard, (_o: HostIndex, state) =>
+        state.storage.sql
+          .exec<{ host: string }>(`SELECT host FROM hosts`)
+          .toArray()
+          .map((r) => r.host),
+      );
+      expect(rows).not.toContain(host);
+      // Entries remain in the shard, so the alarm came back.
+      if (rows.length > 0)
+        expect(await runInDurableObject(shard, (_o: HostIndex, st) => st.storage.getAlarm())).not.toBeNull();
+    }
+    expect(await listed()).toContain("expire-2");
   });
 });
