@@ -137,6 +137,8 @@ describe("property: bad input is a 4xx, never a 5xx, and stores nothing", () => 
             x === "NaN" ? "NaN" : x === "Infinity" ? "1e999" : "-1e999",
           );
           const res = await call(`${path}?host=fuzz-host`, { body: text, key });
+          // A 429 would mean the payload was never validated: the tenants' budgets must cover the runs.
+          expect(res.status, `${path} ${text.slice(0, 200)}`).not.toBe(429);
           expect(res.status, `${path} ${text.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
           expect(res.status, `${path} ${text.slice(0, 200)}`).toBeLessThan(500);
           const e = (await res.json()) as ErrorBody;
