@@ -78,6 +78,9 @@ export function writeDevConfig(
   return config;
 }
 
+/** RETENTION_HOURS of the bench's real Worker: the largest the Worker accepts (worker/env.ts). */
+export const BENCH_RETENTION_HOURS = 24 * 365;
+
 export interface ApiKeySetup {
   envFile: string;
   /** Bearer key accepted by the Worker (random per run). */
@@ -85,7 +88,11 @@ export interface ApiKeySetup {
   tenant: string;
 }
 
-/** A dotenv file with API_KEYS holding the SHA-256 of a fresh random key (tenant `bench`). */
+/**
+ * A dotenv file with API_KEYS holding the SHA-256 of a fresh random key (tenant `bench`), and the
+ * longest RETENTION_HOURS (1 year): the ingest phases give each host up to a few weeks of minutes ending
+ * now, and POST /metrics (and /metrics/validate) reject points older than the retention (default 7 d).
+ */
 export function writeApiKey(dir: string): ApiKeySetup {
   mkdirSync(dir, { recursive: true });
   const tenant = "bench";
@@ -94,7 +101,9 @@ export function writeApiKey(dir: string): ApiKeySetup {
     { tenant, sha256: createHash("sha256").update(apiKey).digest("hex"), scopes: ["write", "read"] },
   ];
   const envFile = join(dir, "bench.env");
-  writeFileSync(envFile, `API_KEYS='${JSON.stringify(keys)}'\n`, { mode: 0o600 });
+  writeFileSync(envFile, `API_KEYS='${JSON.stringify(keys)}'\nRETENTION_HOURS='${BENCH_RETENTION_HOURS}'\n`, {
+    mode: 0o600,
+  });
   return { envFile, apiKey, tenant };
 }
 
