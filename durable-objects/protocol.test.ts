@@ -116,7 +116,8 @@ describe("ingest request: hand check of the common case", () => {
           expect(r).toEqual(schema.data);
         }
       }),
-      { numRuns: 5000 },
+      // A fixed seed, like every property here: the count below depends on the draw.
+      { numRuns: 5000, seed: 20261124 },
     );
     // The generator does reach the shortcut (otherwise this test could not fail).
     expect(plain).toBeGreaterThan(20);
