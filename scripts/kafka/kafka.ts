@@ -1,0 +1,329 @@
+/**
+ * A real Apache Kafka on 127.0.0.1 without Docker, shared by tests, benchmarks and the local stack:
+ *
+ * 1. `ensureKafkaJars()` fetches Kafka (`org.apache.kafka:kafka_2.13` + `kafka-tools`, with their
+ *    runtime dependencies) from Maven Central with `mvn dependency:copy-dependencies` on a generated pom,
+ *    into a cache outside the clone (`KAFKA_CACHE_DIR`, default ~/.cache/edge-downtime-prediction), so
+ *    every clone and CI run after the first reuses it. Kafka logs through SLF4J 1.7, hence
+ *    `log4j-slf4j-impl` (not the slf4j2 binding) and an explicit log4j2 configuration.
+ * 2. `startKafka()` formats KRaft storage (`kafka.tools.StorageTool format --standalone`) and starts one
+ *    combined broker + controller (`kafka.Kafka`, -Xmx512m) in its own process group. Kafka must be told
+ *    its ports in advance (it advertises them), so it starts through `onFreePort`: a port taken between
+ *    the pick and the bind makes the JVM exit with "Address already in use", and the start is retried on
+ *    new ports. Ready means *this* child logged "Kafka Server started".
+ * 3. `createTopics()` creates topics with Kafka's own TopicCommand; `stop()` ends the process group and
+ *    checks it is empty.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { stopGroup, type StopResult } from "../lib/process-group.ts";
+import { freePort, onFreePort } from "../lib/ports.ts";
+import { LineTail } from "../lib/wrangler-dev.ts";
+
+export const KAFKA_VERSION = "4.1.1";
+const LOG4J_VERSION = "2.24.3";
+
+export type KafkaErrorCode =
+  "TOOLS_MISSING" | "FETCH_FAILED" | "FORMAT_FAILED" | "START_FAILED" | "PORT_TAKEN" | "TOPIC_FAILED";
+
+export class KafkaError extends Error {
+  constructor(
+    readonly code: KafkaErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "KafkaError";
+  }
+}
+
+/** Where the jars are kept: KAFKA_CACHE_DIR, else ~/.cache/edge-downtime-prediction/kafka-<version>. */
+export function kafkaCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return (
+    env.KAFKA_CACHE_DIR ?? join(homedir(), ".cache", "edge-downtime-prediction", `kafka-${KAFKA_VERSION}`)
+  );
+}
+
+/** Whether `java` and `mvn` are on PATH (the only prerequisites). */
+export function kafkaToolsMissing(): string | null {
+  for (const tool of ["java", "mvn"]) {
+    if (spawnSync(tool, ["-version"], { stdio: "ignore" }).error) {
+      return `${tool} not found: Kafka needs Java 17+ and Maven (Debian: apt-get install openjdk-17-jre-headless maven)`;
+    }
+  }
+  return null;
+}
+
+const POM = `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.edge-downtime-prediction</groupId>
+  <artifactId>kafka-runtime</artifactId>
+  <version>1</version>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>${KAFKA_VERSION}</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>${KAFKA_VERSION}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>${LOG4J_VERSION}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>${LOG4J_VERSION}</version></dependency>
+  </dependencies>
+</project>
+`;
+
+const LOG4J2 = `status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.clients.name = org.apache.kafka
+logger.clients.level = warn
+`;
+
+/**
+ * The directory of Kafka's jars, fetched on first use (about 90 jars, 55 MB). `log` gets one line when
+ * a fetch starts and one when it ends.
+ */
+export function ensureKafkaJars(
+  log: (line: string) => void = () => undefined,
+  cacheDir = kafkaCacheDir(),
+): string {
+  const lib = join(cacheDir, "lib");
+  const done = join(lib, ".complete");
+  if (existsSync(done)) return lib;
+  const missing = kafkaToolsMissing();
+  if (missing) throw new KafkaError("TOOLS_MISSING", missing);
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileSync(join(cacheDir, "pom.xml"), POM);
+  const tmp = join(cacheDir, `lib.tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  log(`fetching Apache Kafka ${KAFKA_VERSION} from Maven Central into ${cacheDir} …`);
+  const t0 = Date.now();
+  const r = spawnSync(
+    "mvn",
+    ["-q", "-B", "dependency:copy-dependencies", `-DoutputDirectory=${tmp}`, "-DincludeScope=runtime"],
+    { cwd: cacheDir, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (r.status !== 0) {
+    rmSync(tmp, { recursive: true, force: true });
+    const out = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-30).join("\n");
+    throw new KafkaError(
+      "FETCH_FAILED",
+      `mvn dependency:copy-dependencies failed (${r.error?.message ?? `exit ${r.status}`}):\n${out}`,
+    );
+  }
+  writeFileSync(join(tmp, ".complete"), `${KAFKA_VERSION}\n`);
+  rmSync(lib, { recursive: true, force: true });
+  renameSync(tmp, lib);
+  log(`Apache Kafka ${KAFKA_VERSION} fetched in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  return lib;
+}
+
+export interface KafkaOptions {
+  /** Storage and config of this broker (a fresh temporary directory per test run). */
+  dataDir: string;
+  /** Default partitions of new topics (default 4). */
+  partitions?: number;
+  log?: (line: string) => void;
+  /** How long to wait for "Kafka Server started", ms (default 60 s). */
+  readyTimeoutMs?: number;
+}
+
+export interface RunningKafka {
+  /** `127.0.0.1:<port>` for clients. */
+  bootstrap: string;
+  /** Process group of the broker's JVM. */
+  pgid: number;
+  /** Last lines of the broker's log. */
+  logTail(n?: number): string;
+  stop(): Promise<StopResult>;
+}
+
+function java(lib: string, dataDir: string, args: string[], opts: { timeoutMs: number }) {
+  return spawnSync(
+    "java",
+    ["-cp", `${lib}/*`, `-Dlog4j2.configurationFile=${join(dataDir, "log4j2.properties")}`, ...args],
+    { encoding: "utf8", timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+  );
+}
+
+/** Starts one KRaft broker + controller on 127.0.0.1 (see the module comment). */
+export async function startKafka(o: KafkaOptions): Promise<RunningKafka> {
+  const lib = ensureKafkaJars(o.log);
+  mkdirSync(o.dataDir, { recursive: true });
+  writeFileSync(join(o.dataDir, "log4j2.properties"), LOG4J2);
+  const { value } = await onFreePort((port) => startOn(lib, o, port), {
+    portTaken: (e) => e instanceof KafkaError && e.code === "PORT_TAKEN",
+  });
+  return value;
+}
+
+async function startOn(lib: string, o: KafkaOptions, port: number): Promise<RunningKafka> {
+  const controllerPort = await freePort();
+  const logDir = join(o.dataDir, `kraft-${port}`);
+  const config = join(o.dataDir, `server-${port}.properties`);
+  writeFileSync(
+    config,
+    [
+      "process.roles=broker,controller",
+      "node.id=1",
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      "controller.listener.names=CONTROLLER",
+      "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+      `controller.quorum.bootstrap.servers=127.0.0.1:${controllerPort}`,
+      `log.dirs=${logDir}`,
+      `num.partitions=${o.partitions ?? 4}`,
+      "offsets.topic.replication.factor=1",
+      "transaction.state.log.replication.factor=1",
+      "transaction.state.log.min.isr=1",
+      "group.initial.rebalance.delay.ms=0",
+      "auto.create.topics.enable=false",
+      "",
+    ].join("\n"),
+  );
+  // Kafka's Uuid.randomUuid(): 16 random bytes, base64url without padding (no JVM start needed).
+  const clusterId = randomBytes(16).toString("base64url");
+  const format = java(
+    lib,
+    o.dataDir,
+    ["kafka.tools.StorageTool", "format", "-t", clusterId, "-c", config, "--standalone"],
+    { timeoutMs: 60_000 },
+  );
+  if (format.status !== 0) {
+    throw new KafkaError("FORMAT_FAILED", `StorageTool format failed:\n${format.stdout}${format.stderr}`);
+  }
+
+  const child = spawn(
+    "java",
+    [
+      "-Xmx512m",
+      "-cp",
+      `${lib}/*`,
+      `-Dlog4j2.configurationFile=${join(o.dataDir, "log4j2.properties")}`,
+      "kafka.Kafka",
+      config,
+    ],
+    { detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  if (child.pid === undefined) throw new KafkaError("START_FAILED", "java did not start (no pid)");
+  const pgid = child.pid;
+  const tail = new LineTail(300);
+  const file = createWriteStream(join(o.dataDir, `broker-${port}.log`), { flags: "a" });
+  child.once("close", () => file.end());
+  let started = false;
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  const feed = (b: Buffer): void => {
+    file.write(b);
+    for (const line of tail.push(b.toString("utf8")))
+      if (line.includes("Kafka Server started")) started = true;
+  };
+  child.stdout?.on("data", feed);
+  child.stderr?.on("data", feed);
+  const text = (n = 40) => tail.last(n).join("\n");
+
+  const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
+  while (!started) {
+    const log = text(300);
+    if (exited || /Address already in use/.test(log)) {
+      await stopGroup(pgid, 2000);
+      if (/Address already in use/.test(log)) {
+        throw new KafkaError(
+          "PORT_TAKEN",
+          `port ${port} or ${controllerPort} was taken before Kafka bound it`,
+        );
+      }
+      throw new KafkaError("START_FAILED", `Kafka exited before it was ready:\n${text()}`);
+    }
+    if (Date.now() > deadline) {
+      await stopGroup(pgid, 2000);
+      throw new KafkaError(
+        "START_FAILED",
+        `Kafka not ready after ${o.readyTimeoutMs ?? 60_000} ms:\n${text()}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  o.log?.(`Kafka ${KAFKA_VERSION} ready on 127.0.0.1:${port} (pid ${pgid})`);
+  return {
+    bootstrap: `127.0.0.1:${port}`,
+    pgid,
+    logTail: text,
+    stop: () => stopGroup(pgid, 10_000),
+  };
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+}
+
+/** Creates topics (if absent) with Kafka's TopicCommand, in parallel; one JVM per topic. */
+export async function createTopics(
+  k: RunningKafka,
+  topics: readonly TopicSpec[],
+  dataDir: string,
+): Promise<void> {
+  const lib = ensureKafkaJars();
+  await Promise.all(
+    topics.map(
+      (t) =>
+        new Promise<void>((resolve, reject) => {
+          const child = spawn(
+            "java",
+            [
+              "-cp",
+              `${lib}/*`,
+              `-Dlog4j2.configurationFile=${join(dataDir, "log4j2.properties")}`,
+              "org.apache.kafka.tools.TopicCommand",
+              "--bootstrap-server",
+              k.bootstrap,
+              "--create",
+              "--if-not-exists",
+              "--topic",
+              t.name,
+              "--partitions",
+              String(t.partitions),
+              "--replication-factor",
+              "1",
+            ],
+            { stdio: ["ignore", "pipe", "pipe"] },
+          );
+          let out = "";
+          child.stdout?.on("data", (b: Buffer) => (out += b.toString("utf8")));
+          child.stderr?.on("data", (b: Buffer) => (out += b.toString("utf8")));
+          const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+          child.once("exit", (code) => {
+            clearTimeout(timer);
+            if (code === 0) resolve();
+            else
+              reject(
+                new KafkaError(
+                  "TOPIC_FAILED",
+                  `creating topic ${t.name} failed (exit ${code}):\n${out.slice(-2000)}`,
+                ),
+              );
+          });
+        }),
+    ),
+  );
+}
+
+/** Topic names and partition counts as Kafka reports them (`TopicCommand --describe`). */
+export function describeTopics(k: RunningKafka, dataDir: string): Map<string, number> {
+  const r = java(
+    ensureKafkaJars(),
+    dataDir,
+    ["org.apache.kafka.tools.TopicCommand", "--bootstrap-server", k.bootstrap, "--describe"],
+    { timeoutMs: 60_000 },
+  );
+  if (r.status !== 0)
+    throw new KafkaError("TOPIC_FAILED", `TopicCommand --describe failed:\n${r.stdout}${r.stderr}`);
+  const out = new Map<string, number>();
+  for (const m of r.stdout.matchAll(/^Topic: (\S+)\s+TopicId: \S+\s+PartitionCount: (\d+)/gm))
+    out.set(m[1]!, Number(m[2]));
+  return out;
+}
