@@ -34,9 +34,9 @@ describe.skipIf(missing !== null)("Apache Kafka on 127.0.0.1", () => {
       ...TOPICS.map((name) => ({ name, partitions: 4 })),
       { name: "dead-letter", partitions: 1 },
     ];
-    await createTopics(k, wanted, dir);
-    await createTopics(k, wanted, dir); // again: already there is fine
-    const topics = describeTopics(k, dir);
+    await createTopics(k, wanted);
+    await createTopics(k, wanted); // again: already there is fine
+    const topics = describeTopics(k);
     for (const t of wanted) expect(topics.get(t.name), t.name).toBe(t.partitions);
 
     const r = await k.stop();

@@ -14,14 +14,17 @@
  * 3. `createTopics()` creates topics with Kafka's own TopicCommand; `stop()` ends the process group and
  *    checks it is empty.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
+import { promisify } from "node:util";
 import { join } from "node:path";
 import { stopGroup, type StopResult } from "../lib/process-group.ts";
 import { freePort, onFreePort } from "../lib/ports.ts";
 import { LineTail } from "../lib/wrangler-dev.ts";
+
+const execFileAsync = promisify(execFile);
 
 export const KAFKA_VERSION = "4.1.1";
 const LOG4J_VERSION = "2.24.3";
@@ -134,6 +137,9 @@ export interface KafkaOptions {
 export interface RunningKafka {
   /** `127.0.0.1:<port>` for clients. */
   bootstrap: string;
+  /** Kafka's jars and this broker's directory (its configs, storage and log), for Kafka's own tools. */
+  lib: string;
+  dataDir: string;
   /** Process group of the broker's JVM. */
   pgid: number;
   /** Last lines of the broker's log. */
@@ -141,12 +147,36 @@ export interface RunningKafka {
   stop(): Promise<StopResult>;
 }
 
-function java(lib: string, dataDir: string, args: string[], opts: { timeoutMs: number }) {
-  return spawnSync(
-    "java",
-    ["-cp", `${lib}/*`, `-Dlog4j2.configurationFile=${join(dataDir, "log4j2.properties")}`, ...args],
-    { encoding: "utf8", timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024 },
-  );
+/** `java` arguments: Kafka's classpath and this broker's log4j2 configuration, then `args`. */
+function javaArgs(lib: string, dataDir: string, args: string[]): string[] {
+  return ["-cp", `${lib}/*`, `-Dlog4j2.configurationFile=${join(dataDir, "log4j2.properties")}`, ...args];
+}
+
+/** Runs one of Kafka's command-line tools to completion (killed after 60 s). */
+function javaTool(lib: string, dataDir: string, args: string[]) {
+  return spawnSync("java", javaArgs(lib, dataDir, args), {
+    encoding: "utf8",
+    timeout: 60_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}
+
+/** The same, without blocking (several tools at once). */
+async function javaToolAsync(
+  lib: string,
+  dataDir: string,
+  args: string[],
+): Promise<{ ok: boolean; output: string }> {
+  try {
+    const r = await execFileAsync("java", javaArgs(lib, dataDir, args), {
+      timeout: 60_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { ok: true, output: r.stdout + r.stderr };
+  } catch (e) {
+    const r = e as { stdout?: string; stderr?: string; message?: string };
+    return { ok: false, output: `${r.message ?? ""}\n${r.stdout ?? ""}${r.stderr ?? ""}` };
+  }
 }
 
 /** Starts one KRaft broker + controller on 127.0.0.1 (see the module comment). */
@@ -186,28 +216,23 @@ async function startOn(lib: string, o: KafkaOptions, port: number): Promise<Runn
   );
   // Kafka's Uuid.randomUuid(): 16 random bytes, base64url without padding (no JVM start needed).
   const clusterId = randomBytes(16).toString("base64url");
-  const format = java(
-    lib,
-    o.dataDir,
-    ["kafka.tools.StorageTool", "format", "-t", clusterId, "-c", config, "--standalone"],
-    { timeoutMs: 60_000 },
-  );
+  const format = javaTool(lib, o.dataDir, [
+    "kafka.tools.StorageTool",
+    "format",
+    "-t",
+    clusterId,
+    "-c",
+    config,
+    "--standalone",
+  ]);
   if (format.status !== 0) {
     throw new KafkaError("FORMAT_FAILED", `StorageTool format failed:\n${format.stdout}${format.stderr}`);
   }
 
-  const child = spawn(
-    "java",
-    [
-      "-Xmx512m",
-      "-cp",
-      `${lib}/*`,
-      `-Dlog4j2.configurationFile=${join(o.dataDir, "log4j2.properties")}`,
-      "kafka.Kafka",
-      config,
-    ],
-    { detached: true, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child = spawn("java", javaArgs(lib, o.dataDir, ["-Xmx512m", "kafka.Kafka", config]), {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (child.pid === undefined) throw new KafkaError("START_FAILED", "java did not start (no pid)");
   const pgid = child.pid;
   const tail = new LineTail(300);
@@ -250,6 +275,8 @@ async function startOn(lib: string, o: KafkaOptions, port: number): Promise<Runn
   o.log?.(`Kafka ${KAFKA_VERSION} ready on 127.0.0.1:${port} (pid ${pgid})`);
   return {
     bootstrap: `127.0.0.1:${port}`,
+    lib,
+    dataDir: o.dataDir,
     pgid,
     logTail: text,
     stop: () => stopGroup(pgid, 10_000),
@@ -262,64 +289,42 @@ export interface TopicSpec {
 }
 
 /** Creates topics (if absent) with Kafka's TopicCommand, in parallel; one JVM per topic. */
-export async function createTopics(
-  k: RunningKafka,
-  topics: readonly TopicSpec[],
-  dataDir: string,
-): Promise<void> {
-  const lib = ensureKafkaJars();
-  await Promise.all(
-    topics.map(
-      (t) =>
-        new Promise<void>((resolve, reject) => {
-          const child = spawn(
-            "java",
-            [
-              "-cp",
-              `${lib}/*`,
-              `-Dlog4j2.configurationFile=${join(dataDir, "log4j2.properties")}`,
-              "org.apache.kafka.tools.TopicCommand",
-              "--bootstrap-server",
-              k.bootstrap,
-              "--create",
-              "--if-not-exists",
-              "--topic",
-              t.name,
-              "--partitions",
-              String(t.partitions),
-              "--replication-factor",
-              "1",
-            ],
-            { stdio: ["ignore", "pipe", "pipe"] },
-          );
-          let out = "";
-          child.stdout?.on("data", (b: Buffer) => (out += b.toString("utf8")));
-          child.stderr?.on("data", (b: Buffer) => (out += b.toString("utf8")));
-          const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-          child.once("exit", (code) => {
-            clearTimeout(timer);
-            if (code === 0) resolve();
-            else
-              reject(
-                new KafkaError(
-                  "TOPIC_FAILED",
-                  `creating topic ${t.name} failed (exit ${code}):\n${out.slice(-2000)}`,
-                ),
-              );
-          });
-        }),
-    ),
+export async function createTopics(k: RunningKafka, topics: readonly TopicSpec[]): Promise<void> {
+  const results = await Promise.all(
+    topics.map(async (t) => ({
+      t,
+      ...(await javaToolAsync(k.lib, k.dataDir, [
+        "org.apache.kafka.tools.TopicCommand",
+        "--bootstrap-server",
+        k.bootstrap,
+        "--create",
+        "--if-not-exists",
+        "--topic",
+        t.name,
+        "--partitions",
+        String(t.partitions),
+        "--replication-factor",
+        "1",
+      ])),
+    })),
   );
+  const failed = results.find((r) => !r.ok);
+  if (failed) {
+    throw new KafkaError(
+      "TOPIC_FAILED",
+      `creating topic ${failed.t.name} failed:\n${failed.output.slice(-2000)}`,
+    );
+  }
 }
 
 /** Topic names and partition counts as Kafka reports them (`TopicCommand --describe`). */
-export function describeTopics(k: RunningKafka, dataDir: string): Map<string, number> {
-  const r = java(
-    ensureKafkaJars(),
-    dataDir,
-    ["org.apache.kafka.tools.TopicCommand", "--bootstrap-server", k.bootstrap, "--describe"],
-    { timeoutMs: 60_000 },
-  );
+export function describeTopics(k: RunningKafka): Map<string, number> {
+  const r = javaTool(k.lib, k.dataDir, [
+    "org.apache.kafka.tools.TopicCommand",
+    "--bootstrap-server",
+    k.bootstrap,
+    "--describe",
+  ]);
   if (r.status !== 0)
     throw new KafkaError("TOPIC_FAILED", `TopicCommand --describe failed:\n${r.stdout}${r.stderr}`);
   const out = new Map<string, number>();
