@@ -56,7 +56,7 @@ import {
   warningsHeadline,
   type ViewState,
 } from "./start/view.ts";
-import { describeExit, errorTail, WranglerDev, WranglerError } from "./lib/wrangler-dev.ts";
+import { describeExit, WranglerDev, WranglerError } from "./lib/wrangler-dev.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const IP = "127.0.0.1";
@@ -71,8 +71,6 @@ const PLAIN_FRAME_EVERY_MS = 30_000;
 const FRAME_WARNINGS = 12;
 /** Hosts whose full prediction (contributors, time to breach) the view fetches each refresh. */
 const DETAIL_HOSTS = 5;
-/** Lines of wrangler's log shown when it fails. */
-const ERROR_TAIL_LINES = 30;
 /** The seed's example body (README), for the printed curl. */
 const SEED_BODY = '{"cpu_usage":75.5,"memory_usage":82.3,"network_latency":120.0,"error_rate":0.05}';
 
@@ -127,15 +125,10 @@ class Lifecycle {
   }
 }
 
-const logTail = (w: WranglerDev): string =>
-  errorTail(w.lastLines(200), ERROR_TAIL_LINES)
-    .map((l) => `  | ${l}`)
-    .join("\n");
-
 function wranglerExited(w: WranglerDev, what: string): StartError {
   return new StartError(
     "WRANGLER_EXITED",
-    `wrangler dev ${describeExit(w.exitedWith)} ${what}. Its last log lines:\n${logTail(w)}`,
+    `wrangler dev ${describeExit(w.exitedWith)} ${what}. Its last log lines:\n${w.tailText()}`,
   );
 }
 
@@ -165,7 +158,7 @@ async function waitForWrangler(
     if (outcome === "timeout") {
       throw new StartError(
         "WRANGLER_TIMEOUT",
-        `wrangler dev did not print "Ready on …" for ${where} within ${seconds(READY_TIMEOUT_MS)}. Its last log lines:\n${logTail(w)}`,
+        `wrangler dev did not print "Ready on …" for ${where} within ${seconds(READY_TIMEOUT_MS)}. Its last log lines:\n${w.tailText()}`,
       );
     }
     const readyMs = Date.now() - started;

@@ -259,7 +259,8 @@ export class WranglerDev {
     }
   }
 
-  private tailText(): string {
+  /** wrangler's last 30 lines worth showing on failure (see errorTail), indented for a message. */
+  tailText(): string {
     return errorTail(this.tail.last(200), 30)
       .map((l) => `  | ${l}`)
       .join("\n");
