@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { ModelMetaSchema, alertPolicy } from "../model/core/meta.ts";
+import { MEASURED_PATHS } from "./bench/edge/report.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 
@@ -208,46 +209,43 @@ const EdgeStamp = z.object({
   environment: z.object({ git: z.object({ commit: z.string(), uncommitted: z.array(z.string()) }) }),
 });
 
-/** What is wrong with the stamp of the committed edge figures (empty when it names committed code). */
-export function edgeStampProblems(): string[] {
+/** The commit the committed edge figures name, and what was uncommitted then; null without them. */
+function edgeStamp(): { commit: string; uncommitted: string[] } | null {
   const file = join(ROOT, "bench/results/edge.json");
-  if (!existsSync(file)) return [];
-  const { commit, uncommitted } = EdgeStamp.parse(JSON.parse(readFileSync(file, "utf8"))).environment.git;
+  if (!existsSync(file)) return null;
+  return EdgeStamp.parse(JSON.parse(readFileSync(file, "utf8"))).environment.git;
+}
+
+/**
+ * What is wrong with the stamp of the committed edge figures (empty when it names committed code of
+ * this history; the history is checked only in a git checkout, `inGit`).
+ */
+export function edgeStampProblems(inGit: boolean): string[] {
+  const stamp = edgeStamp();
+  if (stamp === null) return [];
   const problems: string[] = [];
-  if (uncommitted.length > 0)
+  if (stamp.uncommitted.length > 0)
     problems.push(
-      `bench/results/edge.json was measured with uncommitted changes in ${uncommitted.join(", ")}`,
+      `bench/results/edge.json was measured with uncommitted changes in ${stamp.uncommitted.join(", ")}`,
     );
-  try {
-    git("merge-base", "--is-ancestor", commit, "HEAD");
-  } catch {
-    if (trackedDirs() !== null)
+  if (inGit) {
+    try {
+      git("merge-base", "--is-ancestor", stamp.commit, "HEAD");
+    } catch {
       problems.push(
-        `bench/results/edge.json is stamped with ${commit.slice(0, 12)}, which is not in this history`,
+        `bench/results/edge.json is stamped with ${stamp.commit.slice(0, 12)}, which is not in this history`,
       );
+    }
   }
   return problems;
 }
 
 /** Commits since the edge figures' stamp that changed code they measure (for a warning, not a failure). */
 export function edgeCodeChangedSince(): string[] {
-  const file = join(ROOT, "bench/results/edge.json");
-  if (!existsSync(file)) return [];
-  const { commit } = EdgeStamp.parse(JSON.parse(readFileSync(file, "utf8"))).environment.git;
+  const stamp = edgeStamp();
+  if (stamp === null) return [];
   try {
-    return git(
-      "log",
-      "--format=%h %s",
-      `${commit}..HEAD`,
-      "--",
-      "worker",
-      "durable-objects",
-      "model/core",
-      "model/artifacts",
-      "scripts/bench/edge",
-      "wrangler.toml",
-      "package-lock.json",
-    )
+    return git("log", "--format=%h %s", `${stamp.commit}..HEAD`, "--", ...MEASURED_PATHS)
       .split("\n")
       .filter(Boolean)
       .map((l) => l.slice(0, 100));
@@ -265,7 +263,7 @@ export function driftProblems(readme: string): string[] {
   return [
     ...(dirs ? layoutGaps(readme, dirs).map((d) => `the Layout table has no row for \`${d}\``) : []),
     ...unmentionedScripts(readme, pkg.scripts).map((s) => `the README never mentions \`npm run ${s}\``),
-    ...edgeStampProblems(),
+    ...edgeStampProblems(dirs !== null),
   ];
 }
 

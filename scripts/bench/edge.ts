@@ -23,6 +23,7 @@ import { BenchDev, type DevOptions } from "./edge/proc.ts";
 import {
   EdgeReportSchema,
   judge,
+  MEASURED_PATHS,
   median,
   plainSummary,
   renderMarkdown,
@@ -205,16 +206,7 @@ async function realWorkerReady(url: string): Promise<boolean> {
 function gitState(root: string): { commit: string; uncommitted: string[] } {
   const git = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8" });
   try {
-    const paths = [
-      "worker",
-      "durable-objects",
-      "model",
-      "scripts/bench/edge",
-      "scripts/simulator",
-      "wrangler.toml",
-      "package-lock.json",
-    ];
-    const status = git("status", "--porcelain", "--", ...paths);
+    const status = git("status", "--porcelain", "--", ...MEASURED_PATHS);
     return {
       commit: git("rev-parse", "HEAD").trim(),
       // Porcelain lines are "XY path": two status letters (either may be a space), a space, the path.

@@ -50,6 +50,20 @@ const ColdSchema = z.object({
   warm_post_ms: nonneg,
 });
 
+/**
+ * What the edge figures measure, as paths of this repository: a change to any of them since the
+ * stamped commit (or uncommitted at the start of a run) means the figures may no longer describe HEAD.
+ */
+export const MEASURED_PATHS = [
+  "worker",
+  "durable-objects",
+  "model",
+  "scripts/bench/edge",
+  "scripts/simulator",
+  "wrangler.toml",
+  "package-lock.json",
+] as const;
+
 export const TargetSchema = z.object({
   id: z.string(),
   what: z.string(),
