@@ -25,6 +25,9 @@ export default defineConfig({
             "scripts/**/*.test.ts",
             "worker/**/*.test.ts",
             "durable-objects/**/*.test.ts",
+            "contracts/**/*.test.ts",
+            "gateway/**/*.test.ts",
+            "timescale/**/*.test.ts",
           ],
           exclude: [...WORKERD_TESTS, "**/node_modules/**", "**/*.ext.workerd.test.ts"],
           // Training/export tests call PyTorch; give them room on a 2-core box.
