@@ -64,7 +64,11 @@ export const EventSchema = z
     const k = parseHostKey(e.key);
     if (!k) ctx.addIssue({ code: "custom", path: ["key"], message: "must be <tenant>/<host>" });
     else if (k.host !== e.payload.host)
-      ctx.addIssue({ code: "custom", path: ["payload", "host"], message: `must equal the key's host "${k.host}"` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["payload", "host"],
+        message: `must equal the key's host "${k.host}"`,
+      });
   });
 export type Event = z.infer<typeof EventSchema>;
 
@@ -90,4 +94,3 @@ export function parseEvent(value: string, topic?: string): Event & { tenant: str
 export class EventError extends Error {
   override readonly name = "EventError";
 }
-

@@ -11,45 +11,9 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { objectSettings, type Env } from "../worker/env.ts";
-import { HostName, parseRpc } from "./protocol.ts";
-
-const LEVELS = ["ok", "warning", "critical"] as const;
-
-/** Ranking order of alert levels: ok 0, warning 1, critical 2. */
-export function severity(level: (typeof LEVELS)[number]): number {
-  return LEVELS.indexOf(level);
-}
-
-/** A host's entry in the ranking, as its HostMonitor reports it after an ingest. */
-export const IndexEntrySchema = z.object({
-  host: HostName,
-  level: z.enum(LEVELS),
-  risk: z.number().min(0).max(1),
-  risks: z.record(z.string(), z.number()),
-  downtime_within_minutes: z.number().nullable(),
-  time_to_breach_s: z.number().nullable(),
-  as_of: z.string(),
-});
-
-export type IndexEntry = z.infer<typeof IndexEntrySchema>;
-
-export const ListRequest = z.object({
-  limit: z.number().int().min(1).max(1000),
-  minLevel: z.enum(LEVELS),
-});
-export type ListRequest = z.infer<typeof ListRequest>;
-
-export interface ListedHost extends IndexEntry {
-  /** When the index entry was last written (receive time), ISO-8601. */
-  updated_at: string;
-  /**
-   * Seconds from the entry's `as_of` (its newest point) to the listing: up to about a minute for a
-   * host that is sending (entries are refreshed at least once a minute); more means the host stopped
-   * reporting — perhaps because it is down.
-   */
-  silent_s: number;
-}
+import { severity } from "../contracts/prediction.ts";
+import { IndexEntrySchema, ListRequest, parseRpc, type ShardListing } from "../contracts/rpc.ts";
+import { objectSettings } from "./env.ts";
 
 /**
  * SQL condition of an entry still within the retention: written since `?1` (epoch ms) and its newest
@@ -60,12 +24,12 @@ const LIVE = `updated_ms >= ?1 AND json_extract(body, '$.as_of') >= ?2`;
 /** How often a shard's alarm deletes expired entries, ms (while it holds any). */
 export const PRUNE_EVERY_MS = 3_600_000;
 
-export class HostIndex extends DurableObject<Env> {
+export class HostIndex extends DurableObject<Cloudflare.Env> {
   private readonly retentionMs: number;
   /** Pending alarm time (read from storage once per instance), or null for none. */
   private alarmAt: number | null | undefined;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     this.retentionMs = objectSettings(env).retentionMs;
     ctx.storage.sql.exec(
@@ -113,7 +77,7 @@ export class HostIndex extends DurableObject<Env> {
   }
 
   /** This shard's hosts at or above `minLevel`, most severe and riskiest first. */
-  async list(input: unknown): Promise<{ hosts: ListedHost[]; total: number }> {
+  async list(input: unknown): Promise<ShardListing> {
     const q = parseRpc(ListRequest, input, "list request");
     const sev = severity(q.minLevel);
     const now = Date.now();

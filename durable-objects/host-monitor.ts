@@ -6,53 +6,32 @@
  * outbox from alarms with backoff (at-least-once, stable event ids).
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Level } from "../model/core/alert.ts";
-import { HostScorer, type Prediction, type ScorerOptions, type ScorerState } from "../model/core/scorer.ts";
-import { objectSettings, type Env } from "../worker/env.ts";
-import { HostMeta, HostStore, MetricsEventBody, SCHEMA_VERSION, type EventRow } from "./host-store.ts";
-import type { IndexEntry } from "./host-index.ts";
-import { edgeModel, modelUnavailable, type EdgeModel } from "./model.ts";
+import { MetricsEventBody, type Topic } from "../contracts/events.ts";
+import { hostKey } from "../contracts/names.ts";
+import type { StoredPoint } from "../contracts/points.ts";
+import {
+  AlertTransitionSchema,
+  PredictionSchema,
+  type AlertTransition,
+  type Level,
+  type Prediction,
+} from "../contracts/prediction.ts";
 import {
   HistoryRequest,
   parseIngestRequest,
   parseRpc,
+  type HistoryResponse,
+  type IndexEntry,
   type IngestRequest,
-  type StoredPoint,
-} from "./protocol.ts";
+  type IngestResponse,
+} from "../contracts/rpc.ts";
+import { HostScorer, type ScorerOptions, type ScorerState } from "../model/core/scorer.ts";
+import { objectSettings } from "./env.ts";
+import { HostMeta, HostStore, SCHEMA_VERSION, type EventRow } from "./host-store.ts";
+import { edgeModel, modelUnavailable, type EdgeModel } from "./model.ts";
 import { nextRetryDelayMs } from "./sink/backoff.ts";
 import { sinkFromEnv } from "./sinks.ts";
-import { SinkError, type EventSink, type OutboxEvent, type Topic } from "./sink/types.ts";
-
-export interface IngestResponse {
-  host: string;
-  /** Points accepted (stored, forwarded and scored). */
-  accepted: number;
-  /** Points whose timestamp equals one already accepted for this host: ignored (first one wins). */
-  duplicates: number;
-  /** Points older than the host's open step: dropped (the step they belong to is already scored). */
-  dropped_late: number;
-  prediction: Prediction | null;
-  index: IndexEntry | null;
-}
-
-export interface HistoryResponse {
-  host: string;
-  from: string;
-  to: string;
-  points: (StoredPoint & { time: string })[];
-  predictions: Prediction[];
-  alerts: AlertEvent[];
-  /** True when a list hit `limit` (ask again from the last timestamp). */
-  truncated: boolean;
-}
-
-export interface AlertEvent {
-  host: string;
-  from: Prediction["level"];
-  to: Prediction["level"];
-  at: string;
-  risk: Record<string, number>;
-}
+import { SinkError, type EventSink, type OutboxEvent } from "./sink/types.ts";
 
 export interface SinkStatus {
   kind: EventSink["kind"] | "misconfigured";
@@ -73,7 +52,7 @@ const RETENTION_EVERY_MS = 3_600_000;
 const INDEX_RISK_DELTA = 0.01;
 const INDEX_MAX_AGE_MS = 60_000;
 
-export class HostMonitor extends DurableObject<Env> {
+export class HostMonitor extends DurableObject<Cloudflare.Env> {
   private readonly store: HostStore;
   private readonly sink: EventSink | { kind: "misconfigured"; error: string };
   private readonly retentionMs: number;
@@ -93,11 +72,11 @@ export class HostMonitor extends DurableObject<Env> {
   /** Pending alarm time, epoch ms (null: none; undefined: not read yet in this instance). */
   private alarmAt: number | null | undefined;
   /** Alert transitions of the ingest in progress (filled by the scorer's step hook). */
-  private transitions: AlertEvent[] = [];
+  private transitions: AlertTransition[] = [];
   /** Serialises ingests: the scorer is mutated across awaits (model calls). */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     this.store = new HostStore(ctx.storage.sql);
     let sink: HostMonitor["sink"];
@@ -301,7 +280,7 @@ export class HostMonitor extends DurableObject<Env> {
   /** The last stored prediction (null: this host never sent an accepted point). */
   async prediction(): Promise<Prediction | null> {
     const raw = this.store.getRaw("prediction");
-    return raw === null ? null : (JSON.parse(raw) as Prediction);
+    return raw === null ? null : PredictionSchema.parse(JSON.parse(raw));
   }
 
   async history(input: unknown): Promise<HistoryResponse | null> {
@@ -328,8 +307,8 @@ export class HostMonitor extends DurableObject<Env> {
       from: new Date(q.fromMs).toISOString(),
       to: new Date(q.toMs).toISOString(),
       points: points.map((p) => ({ time: new Date(p.timestamp).toISOString(), ...p })),
-      predictions: preds.map((r) => JSON.parse(r.body) as Prediction),
-      alerts: alerts.map((r) => JSON.parse(r.body) as AlertEvent),
+      predictions: preds.map((r) => PredictionSchema.parse(JSON.parse(r.body))),
+      alerts: alerts.map((r) => AlertTransitionSchema.parse(JSON.parse(r.body))),
       truncated: truncated || [preds, alerts].some((l) => l.length >= q.limit),
     };
   }
@@ -434,7 +413,7 @@ function toOutboxEvent(m: HostMeta, r: EventRow): OutboxEvent {
   return {
     id: `${m.incarnation}:${r.seq}`,
     topic: r.topic,
-    key: `${m.tenant}/${m.host}`,
+    key: hostKey(m.tenant, m.host),
     timestampMs: r.ts,
     payload: JSON.parse(r.body) as unknown,
   };

@@ -1,8 +1,9 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { StoredPoint } from "./protocol.ts";
+import type { StoredPoint } from "../contracts/points.ts";
 import { LazyOnce, loadEdgeModel } from "./model.ts";
-import type { HostMonitor, IngestResponse } from "./host-monitor.ts";
+import type { IngestResponse } from "../contracts/rpc.ts";
+import type { HostMonitor } from "./host-monitor.ts";
 import { decodeState } from "./host-store.ts";
 import { evict } from "./testing/evict.ts";
 import { simulateHost } from "../scripts/simulator/fleet.ts";

@@ -13,8 +13,8 @@
  * moves it to the new table.
  */
 import { z } from "zod";
-import { StoredPoint } from "./protocol.ts";
-import type { Topic } from "./sink/types.ts";
+import { MetricsEventBody, type Topic } from "../contracts/events.ts";
+import type { StoredPoint } from "../contracts/points.ts";
 
 export const SCHEMA_VERSION = 1;
 
@@ -193,10 +193,6 @@ export class HostStore {
     return { deleted, droppedUndelivered };
   }
 }
-
-/** The body of a `metrics` event: one ingest call's accepted points, oldest first. */
-export const MetricsEventBody = z.object({ host: z.string(), points: z.array(StoredPoint) });
-export type MetricsEventBody = z.infer<typeof MetricsEventBody>;
 
 function pointsOf(body: string): StoredPoint[] {
   return MetricsEventBody.parse(JSON.parse(body)).points;

@@ -13,7 +13,7 @@ import { alertPolicy, parseModelMeta, type ModelMeta } from "../model/core/meta.
 import { asRecurrentModel } from "../model/core/recurrent.ts";
 import type { ScorerOptions } from "../model/core/scorer.ts";
 import { ortForWorkerd } from "./ort-workerd.ts";
-import { MODEL_UNAVAILABLE } from "./protocol.ts";
+import { MODEL_UNAVAILABLE } from "../contracts/rpc.ts";
 
 export interface EdgeModel {
   meta: ModelMeta;

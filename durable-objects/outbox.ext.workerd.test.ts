@@ -5,9 +5,10 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, inject, it } from "vitest";
-import type { HostMonitor, IngestResponse } from "./host-monitor.ts";
-import type { StoredPoint } from "./protocol.ts";
-import { EventEnvelopeSchema } from "./sink/types.ts";
+import type { IngestResponse } from "../contracts/rpc.ts";
+import type { HostMonitor } from "./host-monitor.ts";
+import type { StoredPoint } from "../contracts/points.ts";
+import { EventEnvelopeSchema } from "../contracts/events.ts";
 import { evict } from "./testing/evict.ts";
 
 const url = inject("produceUrl");

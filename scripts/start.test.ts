@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { authenticate } from "../worker/auth.ts";
-import { ErrorBodySchema, HealthSchema, HostsListingSchema, PointIngestSchema } from "./start/api.ts";
+import { ErrorBodySchema, HealthSchema, HostsListingSchema, PointIngestSchema } from "../contracts/api.ts";
 import { parseDevVars, sha256Hex } from "./start/dev-vars.ts";
 import { groupProcesses, stopGroup } from "./lib/process-group.ts";
 import { assertPortFree } from "./start/port.ts";

@@ -24,14 +24,9 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { MetricPoint } from "./simulator/fleet.ts";
 import { realClock, StreamError, streamPoints, type StreamProgress } from "./simulator/stream.ts";
-import {
-  ApiCallError,
-  BatchIngestSchema,
-  EdgeClient,
-  parseBody,
-  type HostsListing,
-  type Prediction,
-} from "./start/api.ts";
+import { BatchIngestSchema, type HostsListing } from "../contracts/api.ts";
+import type { Prediction } from "../contracts/prediction.ts";
+import { ApiCallError, EdgeClient, parseBody } from "./start/api.ts";
 import { parseStartArgs, parseStartEnv, USAGE, type StartArgs } from "./start/args.ts";
 import { ensureDevVars } from "./start/dev-vars.ts";
 import { StartError } from "./start/errors.ts";

@@ -2,40 +2,15 @@
  * The HTTP API (Hono). Auth → rate limit → validate → route to the host's Durable Object. One file per
  * route under `routes/`; errors leave through one place (`onError`) as JSON.
  */
-import { Hono, type Context } from "hono";
-import { authenticate, requireScope, type Principal, type Scope } from "./auth.ts";
-import { config, type Config, type Env } from "./env.ts";
-import { MODEL_UNAVAILABLE } from "../durable-objects/protocol.ts";
+import { Hono } from "hono";
+import { MODEL_UNAVAILABLE } from "../contracts/rpc.ts";
+import type { AppContext, AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import { healthRoute } from "./routes/health.ts";
 import { hostsRoutes } from "./routes/hosts.ts";
 import { metricsRoute } from "./routes/metrics.ts";
 import { predictRoute } from "./routes/predict.ts";
 import { reportToSentry } from "./sentry.ts";
-
-export interface AppEnv {
-  Bindings: Env;
-  Variables: { principal: Principal; config: Config };
-}
-export type AppContext = Context<AppEnv>;
-
-/** Authenticates, checks the scope and the tenant's rate limit; call at the top of each protected route. */
-export async function guard(c: AppContext, scope: Scope): Promise<Principal> {
-  const cfg = config(c.env);
-  c.set("config", cfg);
-  const principal = await authenticate(c.req.header("authorization"), cfg.apiKeys);
-  requireScope(principal, scope);
-  if (c.env.RATE_LIMITER) {
-    const { success } = await c.env.RATE_LIMITER.limit({ key: principal.tenant });
-    if (!success) {
-      throw new ApiError("rate_limited", `too many requests for tenant '${principal.tenant}'`, {
-        headers: { "Retry-After": "10" },
-      });
-    }
-  }
-  c.set("principal", principal);
-  return principal;
-}
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -6,7 +6,7 @@
  * first match either), so timing reveals neither which entry matched nor how much of a hash did.
  */
 import { z } from "zod";
-import { TENANT_RE } from "../durable-objects/protocol.ts";
+import { TENANT_RE } from "../contracts/names.ts";
 import { ApiError } from "./errors.ts";
 
 export type Scope = "write" | "read";

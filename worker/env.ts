@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { HostIndex } from "../durable-objects/host-index.ts";
 import type { HostMonitor } from "../durable-objects/host-monitor.ts";
+import { intVar, RetentionHours, type ObjectEnv } from "../durable-objects/env.ts";
 import { ApiKeys, type ApiKeyEntry } from "./auth.ts";
 import { ApiError } from "./errors.ts";
 import { apiMessage } from "./zod-messages.ts";
@@ -15,53 +16,15 @@ export interface RateLimiter {
   limit(options: { key: string }): Promise<{ success: boolean }>;
 }
 
-export interface Env {
+export interface Env extends ObjectEnv {
   HOST_MONITOR: DurableObjectNamespace<HostMonitor>;
   HOST_INDEX: DurableObjectNamespace<HostIndex>;
   RATE_LIMITER?: RateLimiter;
   /** JSON array of `{tenant, sha256, scopes}` (a secret in production, `.dev.vars` locally). */
   API_KEYS?: string;
   SENTRY_DSN?: string;
-  UPSTASH_KAFKA_REST_URL?: string;
-  UPSTASH_KAFKA_REST_USERNAME?: string;
-  UPSTASH_KAFKA_REST_PASSWORD?: string;
   /** Shards of the per-tenant host index behind GET /hosts (default 8). */
   HOST_INDEX_SHARDS?: string;
-  /** First retry delay of the outbox flush after a sink failure, ms (default 1000; doubles, ≤ 5 min). */
-  SINK_RETRY_BASE_MS?: string;
-  /** How long a host keeps points, predictions and delivered events, hours (default 168 = 7 days). */
-  RETENTION_HOURS?: string;
-}
-
-const intVar = (name: string, def: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((s, ctx) => {
-      if (s === undefined || s === "") return def;
-      const n = Number(s);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: "custom", message: `${name} must be an integer ${min}..${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const RetentionHours = intVar("RETENTION_HOURS", 168, 1, 24 * 365);
-const SinkRetryBaseMs = intVar("SINK_RETRY_BASE_MS", 1000, 1, 3_600_000);
-
-/**
- * The settings a HostMonitor reads, parsed with the same rules as the Worker's. The Worker already
- * refuses requests when RETENTION_HOURS is malformed; an object falls back to the default instead, so
- * its alarms (retention, outbox flushes) keep running whatever the configuration.
- */
-export function objectSettings(env: Env): { retentionMs: number; retryBaseMs: number } {
-  const hours = RetentionHours.safeParse(env.RETENTION_HOURS);
-  const base = SinkRetryBaseMs.safeParse(env.SINK_RETRY_BASE_MS);
-  return {
-    retentionMs: (hours.success ? hours.data : 168) * 3_600_000,
-    retryBaseMs: base.success ? base.data : 1000,
-  };
 }
 
 const Vars = z.object({

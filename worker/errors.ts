@@ -6,27 +6,8 @@
  * "message": "…"}]}}`
  */
 import type { z } from "zod";
+import type { ErrorCode, Issue } from "../contracts/api.ts";
 import { apiMessage, truncate, unknownField } from "./zod-messages.ts";
-
-export type ErrorCode =
-  | "invalid_json"
-  | "invalid_field"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "method_not_allowed"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "rate_limited"
-  | "model_unavailable"
-  | "bad_environment"
-  | "internal";
-
-export interface Issue {
-  /** Dotted path into the request body (`points.3.cpu_usage`), or the query/header name. */
-  path: string;
-  message: string;
-}
 
 export function statusFor(code: ErrorCode): 400 | 401 | 403 | 404 | 405 | 413 | 415 | 429 | 500 | 503 {
   switch (code) {

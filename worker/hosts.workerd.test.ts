@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { indexObjectName, PRUNE_EVERY_MS, shardOf, type HostIndex } from "../durable-objects/host-index.ts";
-import type { Prediction } from "../model/core/scorer.ts";
+import type { Prediction } from "../contracts/prediction.ts";
 import { call, json, series, type ErrorBody } from "./testing/http.ts";
 
 interface Listed {

@@ -2,9 +2,9 @@
  * Refreshes the tenant's sharded host index (GET /hosts) after an ingest, in the background
  * (`waitUntil`): only hosts whose object said their ranking changed, one call per touched shard.
  */
-import { shardOf, type IndexEntry } from "../durable-objects/host-index.ts";
-import type { IngestResponse } from "../durable-objects/host-monitor.ts";
-import type { AppContext } from "./app.ts";
+import type { IndexEntry, IngestResponse } from "../contracts/rpc.ts";
+import { shardOf } from "../durable-objects/host-index.ts";
+import type { AppContext } from "./context.ts";
 import { hostIndexShard } from "./objects.ts";
 
 export function updateIndex(c: AppContext, tenant: string, results: readonly IngestResponse[]): void {

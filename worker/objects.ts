@@ -3,11 +3,11 @@
  * shard of its host index.
  */
 import { indexObjectName } from "../durable-objects/host-index.ts";
-import { hostObjectName } from "../durable-objects/protocol.ts";
+import { hostKey } from "../contracts/names.ts";
 import type { Env } from "./env.ts";
 
 export function hostMonitor(env: Env, tenant: string, host: string) {
-  return env.HOST_MONITOR.get(env.HOST_MONITOR.idFromName(hostObjectName(tenant, host)));
+  return env.HOST_MONITOR.get(env.HOST_MONITOR.idFromName(hostKey(tenant, host)));
 }
 
 export function hostIndexShard(env: Env, tenant: string, shard: number) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Prediction } from "../model/core/scorer.ts";
+import type { Prediction } from "../contracts/prediction.ts";
 import { call, json, SEED_POINT, series, type ErrorBody } from "./testing/http.ts";
 
 describe("POST /predict (stateless)", () => {

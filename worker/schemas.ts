@@ -1,66 +1,11 @@
 /**
- * HTTP request bodies. A point arrives in the seed's shape (`{"cpu_usage": 75.5, …}`) or with `host`,
- * `timestamp`, `metrics` and `labels`; a batch is `{"points": [...]}`.
+ * From HTTP request bodies (their schemas are in `contracts/api.ts`) to the points the objects store:
+ * timestamps resolved and checked against the receive time and the retention, the point count capped.
  */
-import { z } from "zod";
-import {
-  CanonicalMetrics,
-  ExtraMetrics,
-  HostName,
-  Labels,
-  type StoredPoint,
-} from "../durable-objects/protocol.ts";
-import { METRICS } from "../model/core/metrics.ts";
-import { ApiError, type Issue } from "./errors.ts";
-
-export const MAX_POINTS_PER_REQUEST = 1000;
-export const MAX_BODY_BYTES = 1024 * 1024;
-/** Points may be at most this far ahead of the receive time (clock skew allowance). */
-export const MAX_FUTURE_MS = 5 * 60_000;
-/** Earliest timestamp accepted (2000-01-01); smaller epoch numbers are almost always seconds, not ms. */
-const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
-
-const TIMESTAMP_FORMS = "must be ISO-8601 with a time zone, or epoch milliseconds";
-
-/** ISO-8601 (with a zone) or epoch milliseconds. */
-const Timestamp = z.union([
-  z
-    // The message for a value that is neither a number nor a string (the union then reports it).
-    .number({ error: TIMESTAMP_FORMS })
-    .refine(Number.isFinite, { message: "must be a finite number" })
-    .pipe(
-      z.number().int({ message: "must be an integer (epoch milliseconds)" }).min(MIN_TIMESTAMP_MS, {
-        message: "must be epoch milliseconds from 2000-01-01 on (a smaller number is usually seconds)",
-      }),
-    ),
-  z.iso.datetime({ offset: true, message: TIMESTAMP_FORMS }),
-]);
-
-/** One point as sent over HTTP. Unknown keys are rejected so typos (`cpu_usge`) do not vanish silently. */
-export const PointBody = z
-  .strictObject({
-    host: HostName.optional(),
-    timestamp: Timestamp.optional(),
-    ...CanonicalMetrics,
-    metrics: ExtraMetrics.optional(),
-    labels: Labels.optional(),
-  })
-  .refine(
-    (p) =>
-      METRICS.some((m) => p[m] !== undefined && p[m] !== null) || Object.keys(p.metrics ?? {}).length > 0,
-    { message: `a point needs at least one of ${METRICS.join(", ")} or a non-empty metrics object` },
-  );
-export type PointBody = z.infer<typeof PointBody>;
-
-/** A batch; its length is checked before this schema runs (more than 1000 points is a 413). */
-export const BatchBody = z.strictObject({
-  points: z.array(PointBody).min(1, { message: "must not be empty" }),
-});
-
-export const PredictBody = z.strictObject({
-  host: HostName.optional(),
-  points: z.array(PointBody).min(1, { message: "must not be empty" }),
-});
+import { MAX_FUTURE_MS, MAX_POINTS_PER_REQUEST, type Issue, type PointBody } from "../contracts/api.ts";
+import { METRICS } from "../contracts/metrics.ts";
+import type { StoredPoint } from "../contracts/points.ts";
+import { ApiError } from "./errors.ts";
 
 /**
  * Stored forms of validated points, plus an issue for each timestamp more than MAX_FUTURE_MS ahead of

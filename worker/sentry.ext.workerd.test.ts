@@ -5,7 +5,8 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { Hono } from "hono";
 import { describe, expect, inject, it } from "vitest";
-import { handleError, type AppEnv } from "./app.ts";
+import { handleError } from "./app.ts";
+import type { AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
 
 const recorder = inject("sentryUrl");

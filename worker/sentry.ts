@@ -3,7 +3,7 @@
  * background (`waitUntil`) so it never delays the 500 the client gets.
  */
 import { Toucan } from "toucan-js";
-import type { AppContext } from "./app.ts";
+import type { AppContext } from "./context.ts";
 
 export function reportToSentry(c: AppContext, err: unknown): void {
   console.error("unhandled error", err);

@@ -6,12 +6,10 @@
  * is at-least-once: a request whose answer is lost is sent again, so consumers drop duplicates by the
  * event id (carried both in the `event-id` Kafka header and inside the JSON value).
  *
- * Pure: imports only zod, so the same file runs in workerd, in Node tests and in the connector.
+ * The record format itself (envelope, topics, payloads, the `event-id` header) is in
+ * `contracts/events.ts`, which the gateway and the connector import too.
  */
-import { z } from "zod";
-
-export const TOPICS = ["metrics", "predictions", "alerts"] as const;
-export type Topic = (typeof TOPICS)[number];
+import type { EventEnvelope, Topic } from "../../contracts/events.ts";
 
 export interface OutboxEvent {
   /** Stable across redeliveries; consumers dedupe on it. */
@@ -101,20 +99,6 @@ export class SinkError extends Error {
     this.status = opts.status;
   }
 }
-
-/** Kafka header carrying {@link OutboxEvent.id}, so consumers can dedupe without parsing the value. */
-export const EVENT_ID_HEADER = "event-id";
-
-/** The Kafka record value (as a JSON string): the event itself, self-describing. */
-export const EventEnvelopeSchema = z.object({
-  id: z.string(),
-  topic: z.enum(TOPICS),
-  key: z.string(),
-  /** Event time, epoch ms. */
-  ts: z.number(),
-  payload: z.unknown(),
-});
-export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
 
 export function toEnvelope(event: OutboxEvent): EventEnvelope {
   return { id: event.id, topic: event.topic, key: event.key, ts: event.timestampMs, payload: event.payload };

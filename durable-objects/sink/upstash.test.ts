@@ -8,7 +8,8 @@ import {
   type ProduceServer,
   type ReceivedMessage,
 } from "../../scripts/testing/produce-server.ts";
-import { EVENT_ID_HEADER, EventEnvelopeSchema, SinkError, TOPICS, type OutboxEvent } from "./types.ts";
+import { EVENT_ID_HEADER, EVENT_TOPICS, EventEnvelopeSchema } from "../../contracts/events.ts";
+import { SinkError, type OutboxEvent } from "./types.ts";
 import { createUpstashSink, type UpstashSinkOptions } from "./upstash.ts";
 
 let server: ProduceServer;
@@ -37,7 +38,7 @@ function makeEvents(n: number, from = 0): OutboxEvent[] {
     const i = from + k;
     return {
       id: `inc7-${i}`,
-      topic: TOPICS[i % TOPICS.length] ?? "metrics",
+      topic: EVENT_TOPICS[i % EVENT_TOPICS.length] ?? "metrics",
       key: `acme/host-${i % 2}`,
       timestampMs: 1_780_000_000_000 + i * 15_000,
       payload: { seq: i, cpu: 0.25 + i / 100, note: i === 1 ? "ünïcode ✓" : null },

@@ -26,14 +26,8 @@
 import { Kafka, UpstashError, type Producer } from "@upstash/kafka";
 import { z } from "zod";
 import { GatewayPasswordSchema, GatewayUrlSchema, GatewayUsernameSchema } from "./config.ts";
-import {
-  EVENT_ID_HEADER,
-  SinkError,
-  toEnvelope,
-  type DeliveringSink,
-  type OutboxEvent,
-  type SinkErrorCode,
-} from "./types.ts";
+import { EVENT_ID_HEADER } from "../../contracts/events.ts";
+import { SinkError, toEnvelope, type DeliveringSink, type OutboxEvent, type SinkErrorCode } from "./types.ts";
 
 const UpstashSinkOptionsSchema = z.object({
   url: GatewayUrlSchema,

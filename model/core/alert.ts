@@ -1,6 +1,4 @@
-/** Alert levels, in increasing severity. */
-export const LEVELS = ["ok", "warning", "critical"] as const;
-export type Level = (typeof LEVELS)[number];
+import type { Level } from "../../contracts/prediction.ts";
 
 /**
  * When a level is entered and left. Probabilities are calibrated (fraction 0..1) for the horizon at

@@ -4,18 +4,15 @@
  *
  * Order matters: it is the feature order of the ONNX model (recorded in its metadata).
  */
-export const METRICS = ["cpu_usage", "memory_usage", "network_latency", "error_rate"] as const;
-export type MetricName = (typeof METRICS)[number];
+import { METRIC_RANGES, METRICS, type MetricName, type MetricRange } from "../../contracts/metrics.ts";
+
+export { METRICS, type MetricName };
 
 /** Number of canonical metrics (4). */
 export const N_METRICS = METRICS.length;
 
-export interface MetricSpec {
-  /** Human unit of the raw value. */
-  unit: "%" | "ms" | "fraction";
-  /** Valid raw range (inclusive); the edge rejects values outside it. */
-  min: number;
-  max: number;
+/** A metric's unit and valid range (from `contracts/`) and what the model does with it. */
+export interface MetricSpec extends MetricRange {
   /**
    * Fixed transform raw → "scaled" (roughly 0..1 in normal operation). Latency is log-compressed
    * (20 ms and 2 s should not be 100× apart to an LSTM), error rate square-root-compressed (0.1 %
@@ -36,29 +33,23 @@ export interface MetricSpec {
 const LOG_LATENCY_DIVISOR = Math.log1p(1000); // 1 s → 1.0
 
 export const METRIC_SPECS: Record<MetricName, MetricSpec> = {
-  cpu_usage: { unit: "%", min: 0, max: 100, scale: (v) => v / 100, minStd: 0.01, priorStd: 0.1, breach: 95 },
+  cpu_usage: { ...METRIC_RANGES.cpu_usage, scale: (v) => v / 100, minStd: 0.01, priorStd: 0.1, breach: 95 },
   memory_usage: {
-    unit: "%",
-    min: 0,
-    max: 100,
+    ...METRIC_RANGES.memory_usage,
     scale: (v) => v / 100,
     minStd: 0.005,
     priorStd: 0.05,
     breach: 95,
   },
   network_latency: {
-    unit: "ms",
-    min: 0,
-    max: Number.MAX_VALUE,
+    ...METRIC_RANGES.network_latency,
     scale: (v) => Math.log1p(v) / LOG_LATENCY_DIVISOR,
     minStd: 0.01,
     priorStd: 0.1,
     breach: 1000,
   },
   error_rate: {
-    unit: "fraction",
-    min: 0,
-    max: 1,
+    ...METRIC_RANGES.error_rate,
     scale: (v) => Math.sqrt(v),
     minStd: 0.01,
     priorStd: 0.05,

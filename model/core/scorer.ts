@@ -1,4 +1,5 @@
-import { initialAlertState, stepAlert, type AlertPolicy, type AlertState, type Level } from "./alert.ts";
+import type { Contributor, Level, Prediction } from "../../contracts/prediction.ts";
+import { initialAlertState, stepAlert, type AlertPolicy, type AlertState } from "./alert.ts";
 import {
   FeatureBuilder,
   N_FEATURES,
@@ -66,46 +67,6 @@ export interface MetricAnomalyDetector {
 export interface AnomalyFactory {
   create(metric: MetricName): MetricAnomalyDetector;
   restore(metric: MetricName, state: unknown): MetricAnomalyDetector;
-}
-
-/** A metric that drives the risk, with the evidence behind it. */
-export interface Contributor {
-  metric: MetricName;
-  /**
-   * How much the warning-horizon probability drops (fraction 0..1) when this metric is replayed at the
-   * host's own normal level over the recent window (30–60 steps) — what the model attributes to it.
-   * Null when the risk is too low to be worth attributing; the ranking then follows `anomaly`.
-   */
-  risk_delta: number | null;
-  value: number | null;
-  /** Deviation from the host's own normal, in standard deviations. */
-  z: number | null;
-  anomaly: number;
-}
-
-/** What a host's prediction says (the API's response body for one host). */
-export interface Prediction {
-  host: string;
-  /** Timestamp of the newest point the prediction includes, ISO-8601. */
-  as_of: string;
-  /** Calibrated probability (0..1) that a downtime starts within each horizon, keyed "5m", "15m", … */
-  risk: Record<string, number>;
-  level: Level;
-  /** When the current level was entered, ISO-8601 (null while ok since the host was first seen). */
-  level_since: string | null;
-  /**
-   * Earliest horizon (minutes) whose risk is at least 0.5 — "down within N minutes" — or null.
-   */
-  downtime_within_minutes: number | null;
-  /** Seconds until each metric reaches its breach level on its recent trend; only metrics with one. */
-  time_to_breach: Partial<Record<MetricName, number>>;
-  /** Anomaly score per metric, fraction 0..1 (tail probability of recent forecast errors). */
-  anomaly: Record<MetricName, number>;
-  /** Metrics ranked by how much they drive the risk (top 3 with a positive delta or anomaly). */
-  contributors: Contributor[];
-  model_version: string;
-  /** Steps this host has been scored on; predictions for the first hours are less reliable. */
-  steps_seen: number;
 }
 
 /** Serialisable scorer state (plain JSON), persisted by the Durable Object. */

@@ -3,7 +3,8 @@
  * hosts and keeps what an evaluation needs per committed step. Shared by `npm run bench:leadtime`,
  * threshold tuning in `npm run train`, and tests.
  */
-import { initialAlertState, stepAlert, type AlertPolicy, type Level } from "../../model/core/alert.ts";
+import type { Level } from "../../contracts/prediction.ts";
+import { initialAlertState, stepAlert, type AlertPolicy } from "../../model/core/alert.ts";
 import { N_METRICS } from "../../model/core/metrics.ts";
 import { HostScorer, type CommittedStep } from "../../model/core/scorer.ts";
 import type { LoadedModel } from "../lib/model-node.ts";

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { TOPICS } from "../../durable-objects/sink/types.ts";
+import { DEAD_LETTER_TOPIC, EVENT_TOPICS } from "../../contracts/events.ts";
 import { groupProcesses } from "../lib/process-group.ts";
 import { createTopics, describeTopics, kafkaToolsMissing, startKafka, type RunningKafka } from "./kafka.ts";
 
@@ -31,8 +31,8 @@ describe.skipIf(missing !== null)("Apache Kafka on 127.0.0.1", () => {
     expect(groupProcesses(k.pgid).length).toBeGreaterThan(0);
 
     const wanted = [
-      ...TOPICS.map((name) => ({ name, partitions: 4 })),
-      { name: "dead-letter", partitions: 1 },
+      ...EVENT_TOPICS.map((name) => ({ name, partitions: 4 })),
+      { name: DEAD_LETTER_TOPIC, partitions: 1 },
     ];
     await createTopics(k, wanted);
     await createTopics(k, wanted); // again: already there is fine

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ApiCallError, BatchIngestSchema, EdgeClient, parseBody } from "./api.ts";
+import { BatchIngestSchema } from "../../contracts/api.ts";
+import { ApiCallError, EdgeClient, parseBody } from "./api.ts";
 import { StartError } from "./errors.ts";
 
 function client(status: number, body: string, seen: string[] = []) {
@@ -32,6 +33,7 @@ describe("EdgeClient", () => {
         model_version: "v",
         inference: { ready: true, load_ms: 10, error: null },
         sink: { kind: "embedded", error: null },
+        environment_error: null,
       }),
       seen,
     );

@@ -1,113 +1,17 @@
 /**
- * The slice of the edge API the demo reads, validated with zod (the demo is a client like any other:
- * it never trusts a response's shape), and a small client with timeouts.
+ * The slice of the edge API the demo reads, validated with the API's own schemas from `contracts/`
+ * (the demo is a client like any other: it never trusts a response's shape), and a small client with
+ * timeouts.
  */
 import { z } from "zod";
-import { METRICS } from "../../model/core/metrics.ts";
+import { HealthSchema, HostsListingSchema, type Health, type HostsListing } from "../../contracts/api.ts";
+import { PredictionSchema, type Prediction } from "../../contracts/prediction.ts";
+import { HistoryResponseSchema } from "../../contracts/rpc.ts";
 import { StartError } from "./errors.ts";
 
-const Level = z.enum(["ok", "warning", "critical"]);
-export type Level = z.infer<typeof Level>;
-const Metric = z.enum(METRICS);
-
-export const PredictionSchema = z.object({
-  host: z.string(),
-  as_of: z.string(),
-  risk: z.record(z.string(), z.number()),
-  level: Level,
-  level_since: z.string().nullable(),
-  downtime_within_minutes: z.number().nullable(),
-  time_to_breach: z.partialRecord(Metric, z.number()),
-  anomaly: z.partialRecord(Metric, z.number()),
-  contributors: z.array(
-    z.object({
-      metric: Metric,
-      risk_delta: z.number().nullable(),
-      value: z.number().nullable(),
-      z: z.number().nullable(),
-      anomaly: z.number(),
-    }),
-  ),
-  model_version: z.string(),
-  steps_seen: z.number(),
-});
-export type Prediction = z.infer<typeof PredictionSchema>;
-
-const HostIngest = z.object({
-  host: z.string(),
-  accepted: z.number(),
-  duplicates: z.number(),
-  dropped_late: z.number(),
-  prediction: PredictionSchema.nullable(),
-});
-export type HostIngest = z.infer<typeof HostIngest>;
-
-/** Response of `POST /metrics` with a batch body. */
-export const BatchIngestSchema = z.object({
-  accepted: z.number(),
-  duplicates: z.number(),
-  dropped_late: z.number(),
-  hosts: z.array(HostIngest),
-});
-export type BatchIngest = z.infer<typeof BatchIngestSchema>;
-
-/** Response of `POST /metrics` with one point. */
-export const PointIngestSchema = HostIngest;
-
-export const ListedHostSchema = z.object({
-  host: z.string(),
-  level: Level,
-  /** Warning-horizon (30-min) risk, fraction 0..1. */
-  risk: z.number(),
-  risks: z.record(z.string(), z.number()),
-  downtime_within_minutes: z.number().nullable(),
-  time_to_breach_s: z.number().nullable(),
-  as_of: z.string(),
-  updated_at: z.string(),
-});
-export type ListedHost = z.infer<typeof ListedHostSchema>;
-
-export const HostsListingSchema = z.object({
-  hosts: z.array(ListedHostSchema),
-  total: z.number(),
-  shards: z.number(),
-});
-export type HostsListing = z.infer<typeof HostsListingSchema>;
-
-/** One alert level transition as the host's object recorded it (a committed step; `at` = the step's end). */
-export const AlertTransitionSchema = z.object({
-  host: z.string(),
-  from: Level,
-  to: Level,
-  at: z.string(),
-  risk: z.record(z.string(), z.number()),
-});
-export type AlertTransition = z.infer<typeof AlertTransitionSchema>;
-
 /** The part of `GET /hosts/:host/history` the demo reads (points and predictions are not parsed). */
-export const HistoryAlertsSchema = z.object({
-  host: z.string(),
-  alerts: z.array(AlertTransitionSchema),
-  truncated: z.boolean(),
-});
+export const HistoryAlertsSchema = HistoryResponseSchema.pick({ host: true, alerts: true, truncated: true });
 export type HistoryAlerts = z.infer<typeof HistoryAlertsSchema>;
-
-export const HealthSchema = z.object({
-  status: z.enum(["ok", "degraded"]),
-  model_version: z.string(),
-  inference: z.object({ ready: z.boolean(), load_ms: z.number().nullable(), error: z.string().nullable() }),
-  sink: z.object({ kind: z.string(), error: z.string().nullable() }),
-  environment_error: z.string().nullable().optional(),
-});
-export type Health = z.infer<typeof HealthSchema>;
-
-export const ErrorBodySchema = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  }),
-});
 
 /** A failed API call: an HTTP status other than the expected one, no connection, or a body of the wrong shape. */
 export class ApiCallError extends Error {

@@ -19,7 +19,8 @@
  * passes their start: the run of warning/critical that was under way then gives the lead time.
  */
 import type { Downtime } from "../simulator/fleet.ts";
-import type { AlertTransition, HostIngest, Level, Prediction } from "./api.ts";
+import type { PointIngest as HostIngest } from "../../contracts/api.ts";
+import type { AlertTransition, Level, Prediction } from "../../contracts/prediction.ts";
 
 /** Horizon the ranking and the log call "the" risk (the warning horizon). */
 export const WARNING_HORIZON = "30m";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { HostsListing, Prediction } from "./api.ts";
+import type { HostsListing } from "../../contracts/api.ts";
+import type { Prediction } from "../../contracts/prediction.ts";
 import type { JudgedDowntime, Warning } from "./tracker.ts";
 import {
   duration,
@@ -26,6 +27,7 @@ const listing: HostsListing = {
       time_to_breach_s: 600,
       as_of: "2026-11-24T10:00:00.000Z",
       updated_at: "2026-11-24T10:00:01.000Z",
+      silent_s: 1,
     },
     {
       host: "host-002",
@@ -36,6 +38,7 @@ const listing: HostsListing = {
       time_to_breach_s: 0,
       as_of: "2026-11-24T10:00:00.000Z",
       updated_at: "2026-11-24T10:00:01.000Z",
+      silent_s: 1,
     },
     {
       host: "host-003",
@@ -46,6 +49,7 @@ const listing: HostsListing = {
       time_to_breach_s: null,
       as_of: "2026-11-24T10:00:00.000Z",
       updated_at: "2026-11-24T10:00:01.000Z",
+      silent_s: 1,
     },
     {
       host: "host-004",
@@ -56,6 +60,7 @@ const listing: HostsListing = {
       time_to_breach_s: 120,
       as_of: "2026-11-24T10:00:00.000Z",
       updated_at: "2026-11-24T09:00:01.000Z",
+      silent_s: 1,
     },
   ],
   total: 4,

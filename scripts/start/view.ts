@@ -12,7 +12,9 @@
  */
 import { METRIC_SPECS, type MetricName } from "../../model/core/metrics.ts";
 import type { Downtime } from "../simulator/fleet.ts";
-import type { HostsListing, Level, ListedHost, Prediction } from "./api.ts";
+import type { HostsListing } from "../../contracts/api.ts";
+import type { Level, Prediction } from "../../contracts/prediction.ts";
+import type { ListedHost } from "../../contracts/rpc.ts";
 import type { PhaseName } from "./plan.ts";
 import {
   isFalseAlarm,

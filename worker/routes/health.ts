@@ -6,7 +6,7 @@
 import type { Hono } from "hono";
 import { edgeModel, MODEL_VERSION } from "../../durable-objects/model.ts";
 import { sinkFromEnv } from "../../durable-objects/sinks.ts";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../context.ts";
 import { config } from "../env.ts";
 
 export function healthRoute(app: Hono<AppEnv>): void {

@@ -1,5 +1,5 @@
-import { HostName } from "../../durable-objects/protocol.ts";
-import type { AppContext } from "../app.ts";
+import { HostName } from "../../contracts/names.ts";
+import type { AppContext } from "../context.ts";
 import { validate } from "../errors.ts";
 
 /** Host for points that carry none: `?host=`, else the `X-Host` header, else "default". */

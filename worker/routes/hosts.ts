@@ -7,10 +7,10 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { severity, type ListedHost } from "../../durable-objects/host-index.ts";
-import type { HistoryResponse } from "../../durable-objects/host-monitor.ts";
-import type { Prediction } from "../../model/core/scorer.ts";
-import { guard, type AppContext, type AppEnv } from "../app.ts";
+import type { HostsListing } from "../../contracts/api.ts";
+import { LevelSchema, PredictionSchema, severity } from "../../contracts/prediction.ts";
+import { HistoryResponseSchema, parseRpc, ShardListingSchema } from "../../contracts/rpc.ts";
+import { guard, type AppContext, type AppEnv } from "../context.ts";
 import { ApiError, validate } from "../errors.ts";
 import { hostIndexShard, hostMonitor } from "../objects.ts";
 import { checkHost } from "./host-param.ts";
@@ -43,7 +43,7 @@ const HistoryQuery = z
 
 const ListQuery = z.object({
   limit: Limit(1000, 100),
-  level: z.enum(["ok", "warning", "critical"]).default("ok"),
+  level: LevelSchema.default("ok"),
 });
 
 function query<T extends z.ZodType>(c: AppContext, schema: T): z.output<T> {
@@ -56,13 +56,12 @@ export function hostsRoutes(app: Hono<AppEnv>): void {
     const q = query(c, ListQuery);
     const shards = c.get("config").hostIndexShards;
     const parts = await Promise.all(
-      Array.from(
-        { length: shards },
-        (_, s) =>
-          hostIndexShard(c.env, tenant, s).list({ limit: q.limit, minLevel: q.level }) as Promise<{
-            hosts: ListedHost[];
-            total: number;
-          }>,
+      Array.from({ length: shards }, async (_, s) =>
+        parseRpc(
+          ShardListingSchema,
+          await hostIndexShard(c.env, tenant, s).list({ limit: q.limit, minLevel: q.level }),
+          "index listing",
+        ),
       ),
     );
     const hosts = parts
@@ -71,13 +70,18 @@ export function hostsRoutes(app: Hono<AppEnv>): void {
         (a, b) => severity(b.level) - severity(a.level) || b.risk - a.risk || a.host.localeCompare(b.host),
       )
       .slice(0, q.limit);
-    return c.json({ hosts, total: parts.reduce((s, p) => s + p.total, 0), shards });
+    const body: HostsListing = { hosts, total: parts.reduce((s, p) => s + p.total, 0), shards };
+    return c.json(body);
   });
 
   app.get("/hosts/:host/prediction", async (c) => {
     const { tenant } = await guard(c, "read");
     const host = checkHost(c.req.param("host"), "path.host");
-    const p = (await hostMonitor(c.env, tenant, host).prediction()) as Prediction | null;
+    const p = parseRpc(
+      PredictionSchema.nullable(),
+      await hostMonitor(c.env, tenant, host).prediction(),
+      "prediction",
+    );
     if (p === null) throw new ApiError("not_found", `no data for host '${host}'`);
     return c.json(p);
   });
@@ -86,7 +90,11 @@ export function hostsRoutes(app: Hono<AppEnv>): void {
     const { tenant } = await guard(c, "read");
     const host = checkHost(c.req.param("host"), "path.host");
     const q = query(c, HistoryQuery);
-    const h = (await hostMonitor(c.env, tenant, host).history(q)) as HistoryResponse | null;
+    const h = parseRpc(
+      HistoryResponseSchema.nullable(),
+      await hostMonitor(c.env, tenant, host).history(q),
+      "history",
+    );
     if (h === null) throw new ApiError("not_found", `no data for host '${host}'`);
     return c.json(h);
   });

@@ -4,15 +4,22 @@
  * is touched; points are grouped by host, one Durable Object call per host.
  */
 import type { Hono } from "hono";
-import type { IngestResponse } from "../../durable-objects/host-monitor.ts";
-import { guard, type AppContext, type AppEnv } from "../app.ts";
+import {
+  BatchBody,
+  MAX_BODY_BYTES,
+  PointBody,
+  type BatchIngest,
+  type PointIngest,
+} from "../../contracts/api.ts";
+import type { StoredPoint } from "../../contracts/points.ts";
+import { IngestResponseSchema, parseRpc } from "../../contracts/rpc.ts";
+import { guard, type AppContext, type AppEnv } from "../context.ts";
 import { readJson } from "../body.ts";
 import { ApiError, validate } from "../errors.ts";
 import { updateIndex } from "../index-update.ts";
 import { hostMonitor } from "../objects.ts";
-import { BatchBody, checkPointCount, MAX_BODY_BYTES, PointBody, toStoredPoints } from "../schemas.ts";
+import { checkPointCount, toStoredPoints } from "../schemas.ts";
 import { defaultHost } from "./host-param.ts";
-import type { StoredPoint } from "../../durable-objects/protocol.ts";
 
 /** Parses and validates a POST /metrics body completely; groups the points by host. */
 async function parseMetrics(
@@ -51,25 +58,25 @@ export function metricsRoute(app: Hono<AppEnv>): void {
     const { tenant } = await guard(c, "write");
     const { isBatch, byHost } = await parseMetrics(c);
     const results = await Promise.all(
-      [...byHost].map(
-        ([host, pts]) =>
-          hostMonitor(c.env, tenant, host).ingest({
-            tenant,
-            host,
-            points: pts,
-          }) as Promise<IngestResponse>,
+      [...byHost].map(async ([host, points]) =>
+        parseRpc(
+          IngestResponseSchema,
+          await hostMonitor(c.env, tenant, host).ingest({ tenant, host, points }),
+          "ingest response",
+        ),
       ),
     );
     updateIndex(c, tenant, results);
-    const perHost = results.map(({ index: _index, ...r }) => r);
+    const perHost: PointIngest[] = results.map(({ index: _index, ...r }) => r);
     if (!isBatch) return c.json(perHost[0]);
     const sum = (k: "accepted" | "duplicates" | "dropped_late") => perHost.reduce((s, r) => s + r[k], 0);
-    return c.json({
+    const body: BatchIngest = {
       accepted: sum("accepted"),
       duplicates: sum("duplicates"),
       dropped_late: sum("dropped_late"),
       hosts: perHost,
-    });
+    };
+    return c.json(body);
   });
 
   /**

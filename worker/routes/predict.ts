@@ -6,10 +6,11 @@
 import type { Hono } from "hono";
 import { edgeModel, modelUnavailable } from "../../durable-objects/model.ts";
 import { HostScorer } from "../../model/core/scorer.ts";
-import { guard, type AppEnv } from "../app.ts";
+import { guard, type AppEnv } from "../context.ts";
 import { readJson } from "../body.ts";
 import { ApiError, validate } from "../errors.ts";
-import { MAX_BODY_BYTES, checkPointCount, PredictBody, toStoredPoints } from "../schemas.ts";
+import { MAX_BODY_BYTES, PredictBody } from "../../contracts/api.ts";
+import { checkPointCount, toStoredPoints } from "../schemas.ts";
 import { defaultHost } from "./host-param.ts";
 
 export function predictRoute(app: Hono<AppEnv>): void {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IngestRequest, isPlainIngestRequest, parseIngestRequest } from "./protocol.ts";
+import { IngestRequest, isPlainIngestRequest, parseIngestRequest } from "./rpc.ts";
 
 const point = (t: number) => ({
   timestamp: t,
