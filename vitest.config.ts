@@ -28,6 +28,7 @@ export default defineConfig({
             "contracts/**/*.test.ts",
             "gateway/**/*.test.ts",
             "timescale/**/*.test.ts",
+            "simulator/**/*.test.ts",
           ],
           exclude: [...WORKERD_TESTS, "**/node_modules/**", "**/*.ext.workerd.test.ts"],
           // Training/export tests call PyTorch; give them room on a 2-core box.

@@ -6,7 +6,7 @@ import type { IngestResponse } from "../contracts/rpc.ts";
 import type { HostMonitor } from "./host-monitor.ts";
 import { decodeState } from "./host-store.ts";
 import { evict } from "./testing/evict.ts";
-import { simulateHost } from "../scripts/simulator/fleet.ts";
+import { simulateHost } from "../simulator/fleet.ts";
 
 function stub(host: string, tenant = "acme") {
   return env.HOST_MONITOR.get(env.HOST_MONITOR.idFromName(`${tenant}/${host}`));

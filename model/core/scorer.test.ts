@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadModel, type LoadedModel } from "../../scripts/lib/model-node.ts";
-import { parseFleetConfig, simulateHost } from "../../scripts/simulator/fleet.ts";
+import { parseFleetConfig, simulateHost } from "../../simulator/fleet.ts";
 import { N_FEATURES } from "./features.ts";
 import { HostScorer, type ScorerOptions, type ScorerState } from "./scorer.ts";
 

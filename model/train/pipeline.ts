@@ -1,7 +1,7 @@
 /**
  * `npm run train` — the whole training pipeline, reproducible from a seed:
  *
- *   1. simulate a labelled fleet (scripts/simulator) and turn every host into model rows with the
+ *   1. simulate a labelled fleet (simulator/) and turn every host into model rows with the
  *      scoring core's own featuriser (model/core/offline.ts), so training sees exactly the features the
  *      edge computes;
  *   2. write the dataset (dataset.json + float32 files, see model/train/README.md);
@@ -27,7 +27,7 @@ import { FEATURE_NAMES, N_FEATURES, SCALER_POLICY } from "../core/features.ts";
 import { METRICS } from "../core/metrics.ts";
 import { featurizeSeries, forecastTargets } from "../core/offline.ts";
 import { riskLabels } from "../eval/labels.ts";
-import { parseFleetConfig, simulateHost } from "../../scripts/simulator/fleet.ts";
+import { parseFleetConfig, simulateHost } from "../../simulator/fleet.ts";
 import { loadModel } from "../../scripts/lib/model-node.ts";
 import { tuneThresholds } from "./tune.ts";
 

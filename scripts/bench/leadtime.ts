@@ -32,8 +32,8 @@ import {
   type LabelledDowntime,
 } from "../../model/eval/leadtime.ts";
 import { DEFAULT_ARTIFACT, loadModel } from "../lib/model-node.ts";
-import { parseFleetConfig, simulateHost } from "../simulator/fleet.ts";
-import { alertFlags, scoreHost, type HostRun } from "./fleet-eval.ts";
+import { parseFleetConfig, simulateHost } from "../../simulator/fleet.ts";
+import { alertFlags, scoreHost, type HostRun } from "../../model/eval/fleet-eval.ts";
 import { renderHostSvg } from "./plot.ts";
 import { resultsNote, resultsTarget, RESULTS_USAGE } from "./results.ts";
 

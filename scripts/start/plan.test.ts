@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { HOUR_MS } from "../simulator/config.ts";
-import { fleetPoints } from "../simulator/fleet.ts";
+import { HOUR_MS } from "../../simulator/config.ts";
+import { fleetPoints } from "../../simulator/fleet.ts";
 import {
   countPoints,
   demoShiftMs,

@@ -11,7 +11,7 @@
  * drops points older than a host's open step, so every point must be in the past when it is sent and
  * each host's points must arrive in order (they do: the fleet streams in timestamp order).
  */
-import { HOUR_MS } from "../simulator/config.ts";
+import { HOUR_MS } from "../../simulator/config.ts";
 import {
   fleetPoints,
   hostPoints,
@@ -20,7 +20,7 @@ import {
   type Downtime,
   type FleetConfig,
   type MetricPoint,
-} from "../simulator/fleet.ts";
+} from "../../simulator/fleet.ts";
 
 export const WARMUP_HOURS = 18;
 export const REPLAY_HOURS = 6;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Downtime } from "../simulator/fleet.ts";
+import type { Downtime } from "../../simulator/fleet.ts";
 import type { PointIngest as HostIngest } from "../../contracts/api.ts";
 import type { AlertTransition, Level, Prediction } from "../../contracts/prediction.ts";
 import { FleetTracker, type DemoEvent, type SyncRequest } from "./tracker.ts";

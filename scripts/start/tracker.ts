@@ -18,7 +18,7 @@
  * Simulated downtimes (ground truth from the simulator, not the model) are judged when the stream
  * passes their start: the run of warning/critical that was under way then gives the lead time.
  */
-import type { Downtime } from "../simulator/fleet.ts";
+import type { Downtime } from "../../simulator/fleet.ts";
 import type { PointIngest as HostIngest } from "../../contracts/api.ts";
 import type { AlertTransition, Level, Prediction } from "../../contracts/prediction.ts";
 

@@ -11,7 +11,7 @@
  * hits 95 % in 33 min") and shown for flagged hosts only: on a host at ok it is noise beside a 0 % risk.
  */
 import { METRIC_SPECS, type MetricName } from "../../model/core/metrics.ts";
-import type { Downtime } from "../simulator/fleet.ts";
+import type { Downtime } from "../../simulator/fleet.ts";
 import type { HostsListing } from "../../contracts/api.ts";
 import type { Level, Prediction } from "../../contracts/prediction.ts";
 import type { ListedHost } from "../../contracts/rpc.ts";

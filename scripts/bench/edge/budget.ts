@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { z } from "zod";
-import { simulateHost } from "../../simulator/fleet.ts";
+import { simulateHost } from "../../../simulator/fleet.ts";
 import { BenchError } from "./errors.ts";
 import { requestJson } from "./http.ts";
 import type { BenchDev } from "./proc.ts";

@@ -9,10 +9,10 @@
  * is a duplicate or late. Each client owns its hosts and sends sequentially; clients run concurrently.
  */
 import { z } from "zod";
-import { simulateHost } from "../../simulator/fleet.ts";
+import { simulateHost } from "../../../simulator/fleet.ts";
 import { BenchError } from "./errors.ts";
 import { requestJson } from "./http.ts";
-import type { MetricPoint } from "../../simulator/types.ts";
+import type { MetricPoint } from "../../../simulator/types.ts";
 
 const MINUTE_MS = 60_000;
 

@@ -59,7 +59,7 @@ export const MEASURED_PATHS = [
   "durable-objects",
   "model",
   "scripts/bench/edge",
-  "scripts/simulator",
+  "simulator",
   "wrangler.toml",
   "package-lock.json",
 ] as const;

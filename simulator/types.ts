@@ -1,6 +1,6 @@
 /** Public data types of the fleet simulator. Field names match the edge's `POST /metrics` format. */
 
-import { METRICS, type MetricName } from "../../model/core/metrics.ts";
+import { METRICS, type MetricName } from "../model/core/metrics.ts";
 
 /** The canonical metrics, in the model's order (one definition: model/core/metrics.ts). */
 export const METRIC_NAMES = METRICS;

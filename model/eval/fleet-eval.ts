@@ -4,11 +4,11 @@
  * threshold tuning in `npm run train`, and tests.
  */
 import type { Level } from "../../contracts/prediction.ts";
-import { initialAlertState, stepAlert, type AlertPolicy } from "../../model/core/alert.ts";
-import { N_METRICS } from "../../model/core/metrics.ts";
-import { HostScorer, type CommittedStep } from "../../model/core/scorer.ts";
-import type { LoadedModel } from "../lib/model-node.ts";
-import type { BenignEvent, Downtime, HostSimulation } from "../simulator/fleet.ts";
+import { initialAlertState, stepAlert, type AlertPolicy } from "../core/alert.ts";
+import { N_METRICS } from "../core/metrics.ts";
+import { HostScorer, type CommittedStep } from "../core/scorer.ts";
+import type { LoadedModel } from "../../scripts/lib/model-node.ts";
+import type { BenignEvent, Downtime, HostSimulation } from "../../simulator/fleet.ts";
 
 export interface HostRun {
   host: string;
