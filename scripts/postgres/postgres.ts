@@ -144,6 +144,8 @@ export interface RunningPostgres {
   timescale: boolean;
   /** The URL of another database of this cluster. */
   urlFor(database: string): string;
+  /** Creates a database if absent (tests give each case its own); returns its URL. */
+  createDatabase(name: string): Promise<string>;
   /** Process group of the running postmaster (0 while stopped). */
   pgid(): number;
   /** Last lines the server logged (from all its starts). */
@@ -267,6 +269,10 @@ export async function startPostgres(o: PostgresOptions = {}): Promise<RunningPos
       dataDir,
       timescale,
       urlFor,
+      async createDatabase(name) {
+        await createDatabase(urlFor("postgres"), name);
+        return urlFor(name);
+      },
       pgid: () => pgid,
       logTail,
       async restart() {
