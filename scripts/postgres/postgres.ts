@@ -19,7 +19,8 @@
  * 5. `fsync` is off by default (with `full_page_writes` and `synchronous_commit`): a test cluster that
  *    lost its last transactions in a power cut would be thrown away anyway. `fsync: true` turns it on.
  * 6. `stop()` asks the postmaster for a fast shutdown (SIGINT), then ends whatever is left of its process
- *    group, and removes the directory when it created a temporary one. `restart()` stops and starts the
+ *    group, and removes the directory when it created a temporary one. A process that exits without
+ *    calling it sends the postmaster SIGQUIT (immediate shutdown) on its way out. `restart()` stops and starts the
  *    same data directory on the same port (a fault test restarts the database mid-stream).
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -259,6 +260,19 @@ export async function startPostgres(o: PostgresOptions = {}): Promise<RunningPos
       pgid = 0;
       return r;
     };
+    // A process that exits without stop() (a crashed test run) must not leave a server behind:
+    // immediate shutdown (SIGQUIT: the postmaster ends its children and frees shared memory itself).
+    const onExit = (): void => {
+      if (pgid > 0) {
+        try {
+          process.kill(pgid, "SIGQUIT");
+        } catch {
+          // gone already
+        }
+      }
+      if (base) rmSync(base, { recursive: true, force: true });
+    };
+    process.once("exit", onExit);
     return {
       url: urlFor(database),
       host: "127.0.0.1",
@@ -283,6 +297,7 @@ export async function startPostgres(o: PostgresOptions = {}): Promise<RunningPos
       async stop() {
         if (stopped) return { forced: false, leftovers: [] };
         stopped = true;
+        process.off("exit", onExit);
         const r = await halt();
         if (base) rmSync(base, { recursive: true, force: true });
         return r;
