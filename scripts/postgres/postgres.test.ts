@@ -4,7 +4,9 @@
  * stopped with nothing of it left and its temporary directory gone. Skipped, loudly, where PostgreSQL
  * is not installed.
  */
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { groupProcesses } from "../lib/process-group.ts";
@@ -74,6 +76,37 @@ describe.skipIf(missing !== null)("PostgreSQL on 127.0.0.1", () => {
     expect(r).toEqual({ forced: false, leftovers: [] });
     expect(groupProcesses(newPgid)).toEqual([]);
     expect(existsSync(pg.dataDir)).toBe(false);
+  }, 120_000);
+
+  it("keeps a given data directory: a later start finds the cluster, its password and its data", async () => {
+    // The parent must be traversable by the postgres user when this runs as root.
+    const parent = mkdtempSync(join(tmpdir(), "pg-given-"));
+    chmodSync(parent, 0o755);
+    try {
+      const dataDir = join(parent, "cluster");
+      const first = await startPostgres({ dataDir, timescale: false });
+      started.push(first);
+      const a = postgres(first.url, { max: 1 });
+      await a`CREATE TABLE kept (x int)`;
+      await a`INSERT INTO kept VALUES (7)`;
+      await a.end({ timeout: 5 });
+      await first.stop();
+      expect(existsSync(join(dataDir, "PG_VERSION"))).toBe(true);
+
+      const second = await startPostgres({ dataDir, timescale: false });
+      started.push(second);
+      expect(second.password).toBe(first.password);
+      const b = postgres(second.url, { max: 1 });
+      try {
+        expect(await b`SELECT x FROM kept`).toEqual([{ x: 7 }]);
+      } finally {
+        await b.end({ timeout: 5 });
+      }
+      expect((await second.stop()).leftovers).toEqual([]);
+      expect(existsSync(dataDir)).toBe(true);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it.skipIf(!timescale)(
