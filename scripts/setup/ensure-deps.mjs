@@ -223,7 +223,8 @@ function ensureTimescale() {
   const src = join(work, `timescaledb-${TIMESCALE_VERSION}`);
   const configured = join(work, ".configured");
   const t0 = Date.now();
-  if (!existsSync(configured)) {
+  const fresh = !existsSync(configured);
+  if (fresh) {
     log(
       `TimescaleDB ${TIMESCALE_VERSION}: building from ${relative(root, tarball)} in ${work} (about 5 min) …`,
     );
@@ -257,7 +258,8 @@ function ensureTimescale() {
     );
     process.exit(1);
   }
-  log(`TimescaleDB ${TIMESCALE_VERSION}: built and installed in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const took = ((Date.now() - t0) / 1000).toFixed(0);
+  log(`TimescaleDB ${TIMESCALE_VERSION}: ${fresh ? "built and installed" : "installed"} in ${took} s`);
   return true;
 }
 
