@@ -22,6 +22,8 @@ export interface RunningGateway {
   port: number;
   config: ResolvedGatewayConfig;
   metrics: GatewayMetrics;
+  /** Requests being handled right now. */
+  inFlight(): number;
   /** Graceful shutdown (idempotent); resolves when the producer is disconnected. */
   close(): Promise<void>;
 }
@@ -88,5 +90,5 @@ export async function startGateway(input: GatewayConfig): Promise<RunningGateway
       await producer.close(Math.max(1000, deadline - Date.now()));
     })());
 
-  return { url: `http://${host}:${port}`, port, config, metrics, close };
+  return { url: `http://${host}:${port}`, port, config, metrics, inFlight: () => state.inFlight, close };
 }
