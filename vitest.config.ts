@@ -46,7 +46,7 @@ export default defineConfig({
         test: {
           name: "workerd",
           include: WORKERD_TESTS,
-          exclude: ["**/*.ext.workerd.test.ts"],
+          exclude: ["**/*.ext.workerd.test.ts", "**/*.gateway.workerd.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -76,6 +76,31 @@ export default defineConfig({
           globalSetup: ["durable-objects/testing/endpoints.setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // The same Worker with its sink pointed at the real gateway in front of a real Apache Kafka
+        // (started by the globalSetup, with a read endpoint the tests use to see what Kafka holds).
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                API_KEYS,
+                UPSTASH_KAFKA_REST_URL: inject("gatewayUrl"),
+                UPSTASH_KAFKA_REST_USERNAME: inject("gatewayUser"),
+                UPSTASH_KAFKA_REST_PASSWORD: inject("gatewayPassword"),
+                SINK_RETRY_BASE_MS: "120000",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workerd-gateway",
+          include: ["durable-objects/**/*.gateway.workerd.test.ts"],
+          globalSetup: ["gateway/testing/kafka-gateway.setup.ts"],
+          testTimeout: 90_000,
+          hookTimeout: 180_000,
         },
       },
     ],
