@@ -74,10 +74,14 @@ export type Event = z.infer<typeof EventSchema>;
 
 /**
  * Parses a record value into a typed event, checking the payload against its topic and the key against
- * the payload's host. `topic` (the record's topic) must match the envelope's. Throws {@link EventError}
- * with a readable reason (what goes into the dead-letter header).
+ * the payload's host. When given, the record's own topic and Kafka key must equal the envelope's (a
+ * record keyed otherwise may sit in another partition, out of its host's order). Throws
+ * {@link EventError} with a readable reason (what goes into the dead-letter header).
  */
-export function parseEvent(value: string, topic?: string): Event & { tenant: string } {
+export function parseEvent(
+  value: string,
+  record: { topic?: string; key?: string | null } = {},
+): Event & { tenant: string } {
   let json: unknown;
   try {
     json = JSON.parse(value);
@@ -86,8 +90,10 @@ export function parseEvent(value: string, topic?: string): Event & { tenant: str
   }
   const r = EventSchema.safeParse(json);
   if (!r.success) throw new EventError(`invalid event: ${z.prettifyError(r.error).replaceAll("\n", "; ")}`);
-  if (topic !== undefined && r.data.topic !== topic)
-    throw new EventError(`event of topic "${r.data.topic}" arrived on topic "${topic}"`);
+  if (record.topic !== undefined && r.data.topic !== record.topic)
+    throw new EventError(`event of topic "${r.data.topic}" arrived on topic "${record.topic}"`);
+  if (record.key !== undefined && r.data.key !== record.key)
+    throw new EventError(`record key ${JSON.stringify(record.key)} is not the event's key "${r.data.key}"`);
   return { ...r.data, tenant: parseHostKey(r.data.key)!.tenant };
 }
 

@@ -33,12 +33,12 @@ export type Contributor = z.infer<typeof ContributorSchema>;
 export const PredictionSchema = z.object({
   host: z.string(),
   /** Timestamp of the newest point the prediction includes, ISO-8601. */
-  as_of: z.string(),
+  as_of: z.iso.datetime({ offset: true }),
   /** Calibrated probability (0..1) that a downtime starts within each horizon, keyed "5m", "15m", … */
   risk: z.record(z.string(), z.number()),
   level: LevelSchema,
   /** When the current level was entered, ISO-8601 (null while ok since the host was first seen). */
-  level_since: z.string().nullable(),
+  level_since: z.iso.datetime({ offset: true }).nullable(),
   /** Earliest horizon (minutes) whose risk is at least 0.5 — "down within N minutes" — or null. */
   downtime_within_minutes: z.number().nullable(),
   /** Seconds until each metric reaches its breach level on its recent trend; only metrics with one. */
@@ -59,7 +59,7 @@ export const AlertTransitionSchema = z.object({
   from: LevelSchema,
   to: LevelSchema,
   /** ISO-8601. */
-  at: z.string(),
+  at: z.iso.datetime({ offset: true }),
   risk: z.record(z.string(), z.number()),
 });
 export type AlertTransition = z.infer<typeof AlertTransitionSchema>;

@@ -1,0 +1,351 @@
+/**
+ * The Kafka → database connector: a consumer-group member that reads `metrics`, `predictions` and
+ * `alerts`, parses every record with the schemas the edge writes them with (`contracts/events.ts`),
+ * writes each partition batch in one transaction, and commits the batch's offsets only after that
+ * transaction committed. Delivery into the tables is therefore at-least-once, and the natural keys
+ * (`ON CONFLICT DO NOTHING`) turn it into exactly one row per point, prediction and transition.
+ *
+ * - A record that does not parse (not JSON, wrong shape, key ≠ payload host, wrong topic) or that the
+ *   database rejects as data goes to `dead-letter` with the reason and its origin in headers; the rest
+ *   of the batch is written and the partition moves on.
+ * - While the database is down or slow, the batch is retried with backoff inside the consumer (which
+ *   then fetches nothing more for that partition: backpressure), heartbeating so the group keeps it;
+ *   nothing is committed until the write succeeds. A partition taken away meanwhile (rebalance) is
+ *   left uncommitted, and its new owner writes the same rows again — harmlessly.
+ * - Several connectors with the same group id share the partitions.
+ */
+import {
+  Kafka,
+  logLevel,
+  type Consumer,
+  type EachBatchPayload,
+  type KafkaMessage,
+  type Producer,
+} from "kafkajs";
+import postgres, { type Sql } from "postgres";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import {
+  DEAD_LETTER_HEADERS,
+  DEAD_LETTER_TOPIC,
+  EVENT_TOPICS,
+  EventError,
+  parseEvent,
+} from "../../contracts/events.ts";
+import { toRows, type TenantEvent } from "./rows.ts";
+import { writeBatch } from "./writer.ts";
+
+export interface ConnectorConfig {
+  /** `host:port` of the Kafka bootstrap servers. */
+  brokers: string[];
+  databaseUrl: string;
+  /** Consumer group (default `timescale-connector`). */
+  groupId?: string;
+  clientId?: string;
+  /** Database connections (default 4). */
+  poolSize?: number;
+  /** Partitions processed at once (default 2; each holds one connection while it writes). */
+  concurrency?: number;
+  /** Longest backoff between retries of a failed write, ms (default 5000). */
+  maxBackoffMs?: number;
+  /** Where log lines go (default stderr). */
+  log?: (line: string) => void;
+}
+
+export interface ConnectorStats {
+  /** Records read (every topic, including dead-lettered ones). */
+  records: number;
+  rowsInserted: number;
+  deadLettered: number;
+  batches: number;
+  /** Failed attempts to write (each retried). */
+  writeErrors: number;
+  /** Partitions currently assigned to this member. */
+  assigned: number;
+}
+
+export interface RunningConnector {
+  registry: Registry;
+  stats(): ConnectorStats;
+  /** Database reachable (a `SELECT 1` within 2 s) and the consumer a member of its group. */
+  health(): Promise<{ ok: boolean; database: string | null; kafka: string | null }>;
+  /** Stops consuming after the batch in hand (which is written and committed, or left uncommitted). */
+  close(): Promise<void>;
+}
+
+interface DeadLetter {
+  message: KafkaMessage;
+  reason: string;
+}
+
+export async function startConnector(cfg: ConnectorConfig): Promise<RunningConnector> {
+  const log = cfg.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const maxBackoffMs = cfg.maxBackoffMs ?? 5000;
+  const sql: Sql = postgres(cfg.databaseUrl, {
+    max: cfg.poolSize ?? 4,
+    onnotice: () => {},
+    connect_timeout: 10,
+    // No prepared-statement cache surprises across a restarted server.
+    prepare: true,
+  });
+  const kafka = new Kafka({
+    clientId: cfg.clientId ?? "timescale-connector",
+    brokers: cfg.brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { initialRetryTime: 250, maxRetryTime: 5000, retries: 8 },
+  });
+  const consumer: Consumer = kafka.consumer({
+    groupId: cfg.groupId ?? "timescale-connector",
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    retry: { initialRetryTime: 250, maxRetryTime: 5000, retries: 8, restartOnFailure: async () => true },
+  });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "connector_" });
+  const m = {
+    records: new Counter({
+      name: "connector_records_total",
+      help: "Kafka records read, by topic",
+      labelNames: ["topic"],
+      registers: [registry],
+    }),
+    rows: new Counter({
+      name: "connector_rows_inserted_total",
+      help: "Rows inserted, by table (replays excluded)",
+      labelNames: ["table"],
+      registers: [registry],
+    }),
+    dead: new Counter({
+      name: "connector_dead_letters_total",
+      help: "Records sent to the dead-letter topic",
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: "connector_errors_total",
+      help: "Failed attempts, by kind (database, dead_letter, commit); each is retried",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
+    batch: new Histogram({
+      name: "connector_batch_seconds",
+      help: "Time from a batch's arrival to its committed offsets",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    lag: new Gauge({
+      name: "connector_consumer_lag",
+      help: "Records behind the partition's high watermark after the last committed batch",
+      labelNames: ["topic", "partition"],
+      registers: [registry],
+    }),
+    dbUp: new Gauge({
+      name: "connector_database_up",
+      help: "1 when the last database write succeeded",
+      registers: [registry],
+    }),
+  };
+  const stats: ConnectorStats = {
+    records: 0,
+    rowsInserted: 0,
+    deadLettered: 0,
+    batches: 0,
+    writeErrors: 0,
+    assigned: 0,
+  };
+  let kafkaProblem: string | null = "not joined yet";
+  let closing = false;
+
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    kafkaProblem = null;
+    const a = e.payload.memberAssignment;
+    stats.assigned = Object.values(a).reduce((s, p) => s + p.length, 0);
+    log(`[connector] joined group ${e.payload.groupId}: ${JSON.stringify(a)}`);
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    kafkaProblem = `consumer crashed: ${e.payload.error.message} (restart: ${e.payload.restart})`;
+    log(`[connector] ${kafkaProblem}`);
+  });
+
+  /**
+   * Runs `op` until it succeeds, backing off between attempts and heartbeating while it waits; false
+   * when the consumer is stopping or the partition was taken away (the batch then stays uncommitted).
+   */
+  async function retrying<T>(
+    kind: string,
+    p: Pick<EachBatchPayload, "heartbeat" | "isRunning" | "isStale">,
+    op: () => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false }> {
+    let delay = 200;
+    for (;;) {
+      try {
+        return { ok: true, value: await op() };
+      } catch (e) {
+        if (isDataError(e)) throw e;
+        m.errors.inc({ kind });
+        stats.writeErrors++;
+        if (kind === "database") m.dbUp.set(0);
+        log(`[connector] ${kind} failed (retry in ${delay} ms): ${message(e)}`);
+      }
+      const until = Date.now() + delay;
+      while (Date.now() < until) {
+        if (!p.isRunning() || p.isStale() || closing) return { ok: false };
+        try {
+          await p.heartbeat();
+        } catch {
+          return { ok: false }; // rebalancing: the partition may be someone else's now
+        }
+        await sleep(Math.min(1000, until - Date.now()));
+      }
+      delay = Math.min(delay * 2, maxBackoffMs);
+    }
+  }
+
+  /** Writes the events; when the database rejects the batch's data, writes them one by one. */
+  async function write(
+    p: EachBatchPayload,
+    events: { event: TenantEvent; message: KafkaMessage }[],
+    dead: DeadLetter[],
+  ): Promise<boolean> {
+    try {
+      const r = await retrying("database", p, () => writeBatch(sql, toRows(events.map((e) => e.event))));
+      if (!r.ok) return false;
+      count(r.value.inserted);
+      return true;
+    } catch (e) {
+      if (!isDataError(e)) throw e;
+      log(
+        `[connector] the database rejected a batch (${message(e)}); writing its ${events.length} events one by one`,
+      );
+    }
+    for (const ev of events) {
+      try {
+        const r = await retrying("database", p, () => writeBatch(sql, toRows([ev.event])));
+        if (!r.ok) return false;
+        count(r.value.inserted);
+      } catch (e) {
+        if (!isDataError(e)) throw e;
+        dead.push({ message: ev.message, reason: `database rejected the event: ${message(e)}` });
+      }
+    }
+    return true;
+  }
+
+  function count(inserted: Record<string, number>): void {
+    m.dbUp.set(1);
+    for (const [table, n] of Object.entries(inserted)) {
+      m.rows.inc({ table }, n);
+      stats.rowsInserted += n;
+    }
+  }
+
+  async function eachBatch(p: EachBatchPayload): Promise<void> {
+    const { batch } = p;
+    if (batch.messages.length === 0) return;
+    const t0 = performance.now();
+    const events: { event: TenantEvent; message: KafkaMessage }[] = [];
+    const dead: DeadLetter[] = [];
+    for (const msg of batch.messages) {
+      try {
+        events.push({
+          event: parseEvent(msg.value?.toString("utf8") ?? "", {
+            topic: batch.topic,
+            key: msg.key?.toString("utf8") ?? null,
+          }),
+          message: msg,
+        });
+      } catch (e) {
+        if (!(e instanceof EventError)) throw e;
+        dead.push({ message: msg, reason: e.message });
+      }
+    }
+    m.records.inc({ topic: batch.topic }, batch.messages.length);
+    if (events.length > 0 && !(await write(p, events, dead))) return;
+    if (dead.length > 0) {
+      const r = await retrying("dead_letter", p, () =>
+        producer.send({
+          topic: DEAD_LETTER_TOPIC,
+          acks: -1,
+          messages: dead.map((d) => ({
+            key: d.message.key,
+            value: d.message.value,
+            headers: {
+              ...d.message.headers,
+              [DEAD_LETTER_HEADERS.reason]: d.reason.slice(0, 1000),
+              [DEAD_LETTER_HEADERS.topic]: batch.topic,
+              [DEAD_LETTER_HEADERS.partition]: String(batch.partition),
+              [DEAD_LETTER_HEADERS.offset]: d.message.offset,
+            },
+          })),
+        }),
+      );
+      if (!r.ok) return;
+      m.dead.inc(dead.length);
+      stats.deadLettered += dead.length;
+      for (const d of dead)
+        log(`[connector] dead-lettered ${batch.topic}/${batch.partition}@${d.message.offset}: ${d.reason}`);
+    }
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    p.resolveOffset(batch.lastOffset());
+    stats.records += batch.messages.length;
+    stats.batches++;
+    m.lag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))),
+    );
+    m.batch.observe((performance.now() - t0) / 1000);
+  }
+
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...EVENT_TOPICS], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: cfg.concurrency ?? 2,
+    eachBatch,
+  });
+
+  return {
+    registry,
+    stats: () => ({ ...stats }),
+    async health() {
+      let database: string | null = null;
+      try {
+        await Promise.race([
+          sql`SELECT 1`,
+          sleep(2000).then(() => {
+            throw new Error("no answer within 2 s");
+          }),
+        ]);
+      } catch (e) {
+        database = message(e);
+      }
+      return { ok: database === null && kafkaProblem === null, database, kafka: kafkaProblem };
+    },
+    async close() {
+      closing = true;
+      await consumer
+        .disconnect()
+        .catch((e: unknown) => log(`[connector] consumer disconnect: ${message(e)}`));
+      await producer
+        .disconnect()
+        .catch((e: unknown) => log(`[connector] producer disconnect: ${message(e)}`));
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+/**
+ * PostgreSQL errors about the data itself (SQLSTATE class 22 data exception, 23 integrity violation):
+ * retrying the same rows cannot help. Everything else (connection lost, server shutting down, too many
+ * connections, timeouts) is worth retrying.
+ */
+export function isDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^(22|23)[0-9A-Z]{3}$/.test(code);
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
