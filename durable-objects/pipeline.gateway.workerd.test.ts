@@ -65,11 +65,11 @@ describe.skipIf(skip !== "")("Worker → outbox → @upstash/kafka → gateway �
 
     for (const r of records) {
       expect(r.key).toBe(`acme/${host}`);
-      const event = parseEvent(r.value, r.topic);
+      const event = parseEvent(r.value, { topic: r.topic, key: r.key });
       expect(event.key).toBe(`acme/${host}`);
       expect(r.headers).toEqual([{ key: EVENT_ID_HEADER, value: event.id }]);
     }
-    const metrics = parseEvent(byTopic("metrics")[0]!.value, "metrics");
+    const metrics = parseEvent(byTopic("metrics")[0]!.value, { topic: "metrics" });
     if (metrics.topic !== "metrics") throw new Error("unreachable");
     expect(metrics.payload.points.map((p) => p.timestamp)).toEqual(points.map((p) => p.timestamp));
   });
