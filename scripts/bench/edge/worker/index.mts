@@ -18,7 +18,8 @@
  */
 import { z } from "zod";
 import onnxBytes from "../../../../model/artifacts/downtime-lstm.onnx";
-import { HostMonitor, type IngestResponse } from "../../../../durable-objects/host-monitor.ts";
+import type { IngestResponse } from "../../../../contracts/rpc.ts";
+import { HostMonitor } from "../../../../durable-objects/host-monitor.ts";
 import { decodeState, encodeState } from "../../../../durable-objects/host-store.ts";
 import { edgeModel } from "../../../../durable-objects/model.ts";
 import { featurizeSeries } from "../../../../model/core/offline.ts";
@@ -29,10 +30,11 @@ import {
   type ScorerState,
 } from "../../../../model/core/scorer.ts";
 import { N_FEATURES } from "../../../../model/core/features.ts";
-import { simulateHost } from "../../../simulator/fleet.ts";
+import { simulateHost } from "../../../../simulator/fleet.ts";
 import { PlainLstm } from "../plain-lstm.ts";
 import type { Env } from "../../../../worker/env.ts";
-import { parseIngestRequest, type StoredPoint } from "../../../../durable-objects/protocol.ts";
+import type { StoredPoint } from "../../../../contracts/points.ts";
+import { parseIngestRequest } from "../../../../contracts/rpc.ts";
 
 export { HostIndex } from "../../../../durable-objects/host-index.ts";
 
