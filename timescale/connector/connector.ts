@@ -297,15 +297,24 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
     m.batch.observe((performance.now() - t0) / 1000);
   }
 
-  await producer.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topics: [...EVENT_TOPICS], fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: cfg.concurrency ?? 2,
-    eachBatch,
-  });
+  try {
+    await producer.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...EVENT_TOPICS], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: cfg.concurrency ?? 2,
+      eachBatch,
+    });
+  } catch (e) {
+    // Nothing half-started stays behind: the caller may retry with a fresh instance.
+    closing = true;
+    await consumer.disconnect().catch(() => {});
+    await producer.disconnect().catch(() => {});
+    await sql.end({ timeout: 1 }).catch(() => {});
+    throw e;
+  }
 
   return {
     registry,
