@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { StoredPoint } from "../contracts/points.ts";
-import { LazyOnce, loadEdgeModel } from "./model.ts";
+import { LazyOnce, loadEdgeModel } from "../model/runtime/workerd.ts";
 import type { IngestResponse } from "../contracts/rpc.ts";
 import type { HostMonitor } from "./host-monitor.ts";
 import { decodeState } from "./host-store.ts";

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadModel, type LoadedModel } from "../../scripts/lib/model-node.ts";
+import { loadModel, type LoadedModel } from "../runtime/node.ts";
 import { parseFleetConfig, simulateHost } from "../../simulator/fleet.ts";
 import { N_FEATURES } from "./features.ts";
 import { HostScorer, type ScorerOptions, type ScorerState } from "./scorer.ts";

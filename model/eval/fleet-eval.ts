@@ -7,7 +7,7 @@ import type { Level } from "../../contracts/prediction.ts";
 import { initialAlertState, stepAlert, type AlertPolicy } from "../core/alert.ts";
 import { N_METRICS } from "../core/metrics.ts";
 import { HostScorer, type CommittedStep } from "../core/scorer.ts";
-import type { LoadedModel } from "../../scripts/lib/model-node.ts";
+import type { LoadedModel } from "../runtime/node.ts";
 import type { BenignEvent, Downtime, HostSimulation } from "../../simulator/fleet.ts";
 
 export interface HostRun {

@@ -5,11 +5,11 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as ort from "onnxruntime-web";
-import { anomalyFactory } from "../../model/core/anomaly/index.ts";
-import { LstmModel } from "../../model/core/lstm.ts";
-import { parseModelMeta, type ModelMeta } from "../../model/core/meta.ts";
-import { asRecurrentModel } from "../../model/core/recurrent.ts";
-import type { ScorerOptions } from "../../model/core/scorer.ts";
+import { anomalyFactory } from "../core/anomaly/index.ts";
+import { LstmModel } from "../core/lstm.ts";
+import { parseModelMeta, type ModelMeta } from "../core/meta.ts";
+import { asRecurrentModel } from "../core/recurrent.ts";
+import type { ScorerOptions } from "../core/scorer.ts";
 
 export const DEFAULT_ARTIFACT = join("model", "artifacts", "downtime-lstm");
 

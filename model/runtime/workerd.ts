@@ -4,16 +4,16 @@
  * A failed load is forgotten, so the next caller retries from scratch instead of inheriting a
  * rejected promise forever.
  */
-import onnxBytes from "../model/artifacts/downtime-lstm.onnx";
-import peekBytes from "../model/artifacts/downtime-lstm.peek.onnx";
-import metaJson from "../model/artifacts/downtime-lstm.json";
-import { anomalyFactory } from "../model/core/anomaly/index.ts";
-import { LstmModel } from "../model/core/lstm.ts";
-import { alertPolicy, parseModelMeta, type ModelMeta } from "../model/core/meta.ts";
-import { asRecurrentModel } from "../model/core/recurrent.ts";
-import type { ScorerOptions } from "../model/core/scorer.ts";
+import onnxBytes from "../artifacts/downtime-lstm.onnx";
+import peekBytes from "../artifacts/downtime-lstm.peek.onnx";
+import metaJson from "../artifacts/downtime-lstm.json";
+import { anomalyFactory } from "../core/anomaly/index.ts";
+import { LstmModel } from "../core/lstm.ts";
+import { alertPolicy, parseModelMeta, type ModelMeta } from "../core/meta.ts";
+import { asRecurrentModel } from "../core/recurrent.ts";
+import type { ScorerOptions } from "../core/scorer.ts";
 import { ortForWorkerd } from "./ort-workerd.ts";
-import { MODEL_UNAVAILABLE } from "../contracts/rpc.ts";
+import { MODEL_UNAVAILABLE } from "../../contracts/rpc.ts";
 
 export interface EdgeModel {
   meta: ModelMeta;

@@ -28,7 +28,7 @@ import { METRICS } from "../core/metrics.ts";
 import { featurizeSeries, forecastTargets } from "../core/offline.ts";
 import { riskLabels } from "../eval/labels.ts";
 import { parseFleetConfig, simulateHost } from "../../simulator/fleet.ts";
-import { loadModel } from "../../scripts/lib/model-node.ts";
+import { loadModel } from "../runtime/node.ts";
 import { tuneThresholds } from "./tune.ts";
 
 const DEFAULTS = {

@@ -11,7 +11,7 @@ import { EXIT_RATIO, type AlertPolicy } from "../core/alert.ts";
 import { alertPolicy, type ModelMeta } from "../core/meta.ts";
 import { episodesFromFlags, evaluateEpisodes, type EventReport } from "../eval/leadtime.ts";
 import { alertFlags, scoreHost, type HostRun } from "../eval/fleet-eval.ts";
-import type { LoadedModel } from "../../scripts/lib/model-node.ts";
+import type { LoadedModel } from "../runtime/node.ts";
 import { parseFleetConfig, simulateHost } from "../../simulator/fleet.ts";
 
 export interface TuneOptions {

@@ -31,7 +31,7 @@ import {
   type EventReport,
   type LabelledDowntime,
 } from "../../model/eval/leadtime.ts";
-import { DEFAULT_ARTIFACT, loadModel } from "../lib/model-node.ts";
+import { DEFAULT_ARTIFACT, loadModel } from "../../model/runtime/node.ts";
 import { parseFleetConfig, simulateHost } from "../../simulator/fleet.ts";
 import { alertFlags, scoreHost, type HostRun } from "../../model/eval/fleet-eval.ts";
 import { renderHostSvg } from "./plot.ts";

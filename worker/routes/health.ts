@@ -4,7 +4,7 @@
  * 503 when the model cannot be loaded or the environment is broken, so a load balancer can act on it.
  */
 import type { Hono } from "hono";
-import { edgeModel, MODEL_VERSION } from "../../durable-objects/model.ts";
+import { edgeModel, MODEL_VERSION } from "../../model/runtime/workerd.ts";
 import { sinkFromEnv } from "../../durable-objects/sinks.ts";
 import type { AppEnv } from "../context.ts";
 import { config } from "../env.ts";

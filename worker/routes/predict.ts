@@ -4,7 +4,7 @@
  * host that had sent exactly these points would get.
  */
 import type { Hono } from "hono";
-import { edgeModel, modelUnavailable } from "../../durable-objects/model.ts";
+import { edgeModel, modelUnavailable } from "../../model/runtime/workerd.ts";
 import { HostScorer } from "../../model/core/scorer.ts";
 import { guard, type AppEnv } from "../context.ts";
 import { readJson } from "../body.ts";

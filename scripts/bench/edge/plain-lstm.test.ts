@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadModel } from "../../lib/model-node.ts";
+import { loadModel } from "../../../model/runtime/node.ts";
 import { PlainLstm, PlainLstmError } from "./plain-lstm.ts";
 
 const base = join(import.meta.dirname, "..", "..", "..", "model", "artifacts", "downtime-lstm");

@@ -21,7 +21,7 @@ import onnxBytes from "../../../../model/artifacts/downtime-lstm.onnx";
 import type { IngestResponse } from "../../../../contracts/rpc.ts";
 import { HostMonitor } from "../../../../durable-objects/host-monitor.ts";
 import { decodeState, encodeState } from "../../../../durable-objects/host-store.ts";
-import { edgeModel } from "../../../../durable-objects/model.ts";
+import { edgeModel } from "../../../../model/runtime/workerd.ts";
 import { featurizeSeries } from "../../../../model/core/offline.ts";
 import {
   HostScorer,
