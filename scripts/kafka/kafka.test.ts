@@ -28,7 +28,7 @@ describe.skipIf(missing !== null)("Apache Kafka on 127.0.0.1", () => {
     started.push(k);
     expect(k.bootstrap).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(lines.at(-1)).toMatch(/^Kafka 4\.\d+\.\d+ ready on 127\.0\.0\.1:\d+/);
-    expect(groupProcesses(k.pgid).length).toBeGreaterThan(0);
+    expect(groupProcesses(k.pgid()).length).toBeGreaterThan(0);
 
     const wanted = [
       ...EVENT_TOPICS.map((name) => ({ name, partitions: 4 })),
@@ -41,6 +41,6 @@ describe.skipIf(missing !== null)("Apache Kafka on 127.0.0.1", () => {
 
     const r = await k.stop();
     expect(r.leftovers).toEqual([]);
-    expect(groupProcesses(k.pgid)).toEqual([]);
+    expect(groupProcesses(k.pgid())).toEqual([]);
   }, 240_000);
 });

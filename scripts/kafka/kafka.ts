@@ -140,10 +140,12 @@ export interface RunningKafka {
   /** Kafka's jars and this broker's directory (its configs, storage and log), for Kafka's own tools. */
   lib: string;
   dataDir: string;
-  /** Process group of the broker's JVM. */
-  pgid: number;
+  /** Process group of the broker's JVM (it changes on restart). */
+  pgid(): number;
   /** Last lines of the broker's log. */
   logTail(n?: number): string;
+  /** Stops the broker and starts it again on the same storage and ports (its topics and offsets kept). */
+  restart(): Promise<void>;
   stop(): Promise<StopResult>;
 }
 
@@ -229,22 +231,52 @@ async function startOn(lib: string, o: KafkaOptions, port: number): Promise<Runn
     throw new KafkaError("FORMAT_FAILED", `StorageTool format failed:\n${format.stdout}${format.stderr}`);
   }
 
+  const tail = new LineTail(300);
+  const text = (n = 40) => tail.last(n).join("\n");
+  let pgid = await launch(lib, o, config, port, controllerPort, tail);
+  o.log?.(`Kafka ${KAFKA_VERSION} ready on 127.0.0.1:${port} (pid ${pgid})`);
+  return {
+    bootstrap: `127.0.0.1:${port}`,
+    lib,
+    dataDir: o.dataDir,
+    pgid: () => pgid,
+    logTail: text,
+    async restart() {
+      await stopGroup(pgid, 10_000);
+      pgid = await launch(lib, o, config, port, controllerPort, tail);
+      o.log?.(`Kafka restarted on 127.0.0.1:${port} (pid ${pgid})`);
+    },
+    stop: () => stopGroup(pgid, 10_000),
+  };
+}
+
+/** Runs the broker of a formatted storage until "Kafka Server started"; returns its process group. */
+async function launch(
+  lib: string,
+  o: KafkaOptions,
+  config: string,
+  port: number,
+  controllerPort: number,
+  tail: LineTail,
+): Promise<number> {
   const child = spawn("java", javaArgs(lib, o.dataDir, ["-Xmx512m", "kafka.Kafka", config]), {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
   if (child.pid === undefined) throw new KafkaError("START_FAILED", "java did not start (no pid)");
   const pgid = child.pid;
-  const tail = new LineTail(300);
   const file = createWriteStream(join(o.dataDir, `broker-${port}.log`), { flags: "a" });
   child.once("close", () => file.end());
   let started = false;
   let exited = false;
+  let bindFailed = false;
   child.once("exit", () => (exited = true));
   const feed = (b: Buffer): void => {
     file.write(b);
-    for (const line of tail.push(b.toString("utf8")))
+    for (const line of tail.push(b.toString("utf8"))) {
       if (line.includes("Kafka Server started")) started = true;
+      if (line.includes("Address already in use")) bindFailed = true;
+    }
   };
   child.stdout?.on("data", feed);
   child.stderr?.on("data", feed);
@@ -252,10 +284,9 @@ async function startOn(lib: string, o: KafkaOptions, port: number): Promise<Runn
 
   const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
   while (!started) {
-    const log = text(300);
-    if (exited || /Address already in use/.test(log)) {
+    if (exited || bindFailed) {
       await stopGroup(pgid, 2000);
-      if (/Address already in use/.test(log)) {
+      if (bindFailed) {
         throw new KafkaError(
           "PORT_TAKEN",
           `port ${port} or ${controllerPort} was taken before Kafka bound it`,
@@ -272,15 +303,7 @@ async function startOn(lib: string, o: KafkaOptions, port: number): Promise<Runn
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  o.log?.(`Kafka ${KAFKA_VERSION} ready on 127.0.0.1:${port} (pid ${pgid})`);
-  return {
-    bootstrap: `127.0.0.1:${port}`,
-    lib,
-    dataDir: o.dataDir,
-    pgid,
-    logTail: text,
-    stop: () => stopGroup(pgid, 10_000),
-  };
+  return pgid;
 }
 
 export interface TopicSpec {
