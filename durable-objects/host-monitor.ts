@@ -58,9 +58,10 @@ export class HostMonitor extends DurableObject<Cloudflare.Env> {
   private readonly retentionMs: number;
   /**
    * First retry delay after a failed flush, ms: the delay is half of it plus a jitter whose ceiling
-   * doubles per failure, capped at 150 s (so at most about 2.5 min + half the base).
+   * doubles per failure, capped at `retryMaxMs` (default 150 s: at most about 2.5 min + half the base).
    */
   private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
   private scorer: HostScorer | undefined;
   private meta: HostMeta | undefined;
   /**
@@ -86,7 +87,11 @@ export class HostMonitor extends DurableObject<Cloudflare.Env> {
       sink = { kind: "misconfigured", error: e instanceof Error ? e.message : String(e) };
     }
     this.sink = sink;
-    ({ retentionMs: this.retentionMs, retryBaseMs: this.retryBaseMs } = objectSettings(env));
+    ({
+      retentionMs: this.retentionMs,
+      retryBaseMs: this.retryBaseMs,
+      retryMaxMs: this.retryMaxMs,
+    } = objectSettings(env));
   }
 
   /**
@@ -359,7 +364,7 @@ export class HostMonitor extends DurableObject<Cloudflare.Env> {
       // Exponential backoff with jitter, never below half the base delay.
       const delay =
         this.retryBaseMs / 2 +
-        nextRetryDelayMs(meta.sinkAttempts, { baseMs: this.retryBaseMs / 2, maxMs: 150_000 });
+        nextRetryDelayMs(meta.sinkAttempts, { baseMs: this.retryBaseMs / 2, maxMs: this.retryMaxMs });
       await this.setAlarm(nowMs + delay);
     } else if (this.sink.kind === "upstash" && this.store.countAfter(meta.deliveredSeq) > 0) {
       await this.setAlarm(nowMs);
