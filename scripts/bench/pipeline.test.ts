@@ -138,4 +138,27 @@ describe("Resources", () => {
     expect(logged).toEqual(["stopping gateway failed: boom"]);
     expect(r.names()).toEqual([]);
   });
+
+  it("stops a thing registered after stopAll began at once, and every stopAll waits for running stops", async () => {
+    const order: string[] = [];
+    const r = new Resources(() => undefined);
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    r.add("broker", async () => {
+      await slow;
+      order.push("broker");
+    });
+    const first = r.stopAll();
+    const second = r.stopAll();
+    const late = r.add("worker", async () => order.push("worker"));
+    await late();
+    expect(order).toEqual(["worker"]);
+    let secondDone = false;
+    void second.then(() => (secondDone = true));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(secondDone).toBe(false);
+    release();
+    await Promise.all([first, second]);
+    expect(order).toEqual(["worker", "broker"]);
+  });
 });

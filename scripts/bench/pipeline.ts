@@ -11,6 +11,11 @@
  * connectors, all on 127.0.0.1; stops all of them at the end, on an error and on Ctrl-C. Temporary
  * files in `.data/bench-pipeline/<run>/` (kept when the run fails). Writes pipeline.json and
  * pipeline.md (bench/results/local/, or bench/results/ with --write-results). Progress on stderr.
+ *
+ * The npm script runs `node --import tsx`, not the `tsx` CLI: on Ctrl-C the CLI SIGKILLs its child when
+ * the child does not acknowledge the signal within ~30 ms (its event loop busy, e.g. in initdb's
+ * spawnSync or generating the events), and a SIGKILLed bench leaves its brokers, its database cluster
+ * and workerd running (they live in their own process groups).
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -130,6 +135,11 @@ function wranglerVersion(): string {
 
 class UsageError extends Error {}
 
+/** Between the phases: once Ctrl-C began the shutdown, start nothing new. */
+function checkpoint(): void {
+  if (resources.closing) throw new Error("stopped");
+}
+
 async function main(argv: string[]): Promise<void> {
   let values;
   try {
@@ -201,6 +211,7 @@ async function main(argv: string[]): Promise<void> {
     ] as const);
     const failed = started.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
+    checkpoint();
     const [pg, kafkaA, kafkaB] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
       Awaited<ReturnType<typeof startPostgres>>,
       Awaited<ReturnType<typeof startKafka>>,
@@ -214,10 +225,12 @@ async function main(argv: string[]): Promise<void> {
       ),
     ]);
 
+    checkpoint();
     const L1 = log("[1/3 connector]");
-    const connector = await runConnectorBench(pg, kafkaA.bootstrap, p.connector, L1);
+    const connector = await runConnectorBench(pg, kafkaA.bootstrap, p.connector, L1, () => resources.closing);
     await stoppers.get("kafka-connector")!();
 
+    checkpoint();
     const L2 = log("[2/3 freshness]");
     const freshness = await runFreshness(
       { root: ROOT, dir: join(tmp, "freshness"), pg, bootstrap: kafkaB.bootstrap, resources, log: L2 },
@@ -227,6 +240,7 @@ async function main(argv: string[]): Promise<void> {
       `accepted → metric_points row p50 ${freshness.toPointRow.p50.toFixed(1)} ms, p99 ${freshness.toPointRow.p99.toFixed(1)} ms; → predictions row p50 ${freshness.toPredictionRow.p50.toFixed(1)} ms, p99 ${freshness.toPredictionRow.p99.toFixed(1)} ms (${freshness.points} points)`,
     );
 
+    checkpoint();
     const L3 = log("[3/3 gateway]");
     const gateway = await runGatewayBench({ bootstrap: kafkaB.bootstrap, ...p.gateway, log: L3 });
 
@@ -265,24 +279,42 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     await resources.stopAll();
     if (ok) rmSync(tmp, { recursive: true, force: true });
+    else if (stopping) rmSync(tmp, { recursive: true, force: true });
     else process.stderr.write(`temporary files and logs kept in ${tmp}\n`);
   }
 }
 
+/**
+ * Ctrl-C / SIGTERM: stop everything now (a start under way is stopped as soon as it registers) and let
+ * main unwind — its waits are bounded and fail fast once their servers are gone — then exit 130. A
+ * second signal (at least 1 s after the first: npm and tsx relay one Ctrl-C, so it can arrive twice
+ * within milliseconds), or main still running 60 s later, exits as soon as the stops are done.
+ */
 let stopping = false;
+let firstSignalAt = 0;
+const exitAfterStops = () => void resources.stopAll().finally(() => process.exit(130));
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.once(sig, () => {
-    if (stopping) return;
+  process.on(sig, () => {
+    if (stopping) {
+      if (Date.now() - firstSignalAt >= 1000) exitAfterStops();
+      return;
+    }
     stopping = true;
+    firstSignalAt = Date.now();
     process.stderr.write(`\n${sig}: stopping ${resources.names().join(", ") || "nothing"}…\n`);
-    void resources.stopAll().finally(() => process.exit(130));
+    void resources.stopAll();
+    setTimeout(exitAfterStops, 60_000).unref();
   });
 }
 
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  async () => {
+    await resources.stopAll();
+    process.exit(stopping ? 130 : 0);
+  },
   async (e: unknown) => {
     await resources.stopAll();
+    if (stopping) process.exit(130);
     if (e instanceof UsageError) {
       process.stderr.write(`bench:pipeline: ${e.message}\n\n${USAGE}\n`);
       process.exit(2);

@@ -266,6 +266,7 @@ async function connectorRun(
   want: ReturnType<typeof rowCounts>,
   maxSeconds: number,
   log: Log,
+  stopped: () => boolean,
 ): Promise<ConnectorRun> {
   const total = want.metric_points + want.predictions + want.alerts;
   await db.empty();
@@ -294,6 +295,7 @@ async function connectorRun(
       const now = performance.now();
       if (Number.isNaN(firstAt) && (await read.get()).values.some((v) => v.value > 0)) firstAt = now;
       if (c.stats().rowsInserted >= total) doneAt = performance.now();
+      else if (stopped()) throw new Error("stopped");
       else if (now > deadline)
         throw new Error(
           `connector ${cfg.name}: ${c.stats().rowsInserted} of ${total} rows after ${maxSeconds} s; its log:\n${lines.slice(-20).join("\n")}`,
@@ -473,6 +475,8 @@ export async function runConnectorBench(
   bootstrap: string,
   plan: ConnectorPlan,
   log: Log,
+  /** True once the run is being stopped (Ctrl-C): waits end at once. */
+  stopped: () => boolean = () => false,
 ): Promise<ConnectorBenchResult> {
   // Four days back: inside TimescaleDB's 7-day compression and 90-day retention, and outside the
   // windows the continuous-aggregate policies refresh (3 hours, 2 days), so no background job works
@@ -528,7 +532,9 @@ export async function runConnectorBench(
       );
       for (const [i, cfg] of plan.configs.entries()) {
         const group = `bench-connector-${tag}-${rep}-${i}`;
-        runs.get(cfg.name)!.push(await connectorRun(db, bootstrap, group, cfg, want, plan.maxSeconds, log));
+        runs
+          .get(cfg.name)!
+          .push(await connectorRun(db, bootstrap, group, cfg, want, plan.maxSeconds, log, stopped));
       }
     }
     const copyMedian = median(copyRuns.map((r) => r.rowsPerSecond));

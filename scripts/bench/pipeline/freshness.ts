@@ -159,6 +159,7 @@ export async function runFreshness(ctx: FreshnessContext, plan: FreshnessPlan): 
   });
   const stopConnector = resources.add("connector", () => connector.close());
   for (let i = 0; !(await connector.health()).ok; i++) {
+    if (resources.closing) throw new Error("stopped");
     if (i > 300) throw new Error(`the connector did not become healthy in 30 s:\n${connectorLog.join("\n")}`);
     await sleep(100);
   }
@@ -289,6 +290,7 @@ export async function runFreshness(ctx: FreshnessContext, plan: FreshnessPlan): 
       for (;;) {
         const keys = hosts.map((host) => ({ host, ts: lastWarm }) as Sample);
         if ((await visible(sql, "predictions", keys)).size === hosts.length) break;
+        if (resources.closing) throw new Error("stopped");
         if (performance.now() > warmDeadline)
           throw new Error(
             `warm-up: the predictions rows did not arrive within 60 s (gateway log: ${gatewayLog.slice(-5).join(" | ")}; connector log: ${connectorLog.slice(-5).join(" | ")})`,
@@ -303,6 +305,7 @@ export async function runFreshness(ctx: FreshnessContext, plan: FreshnessPlan): 
       const chains = hosts.map(async (host, h) => {
         for (let k = h, i = plan.warmupPerHost; k < plan.points; k += plan.hosts, i++) {
           await sleep(t0 + (k * 1000) / plan.rate - performance.now());
+          if (resources.closing) return;
           const s: Sample = {
             host,
             ts: startMs + i * 60_000,
@@ -317,7 +320,14 @@ export async function runFreshness(ctx: FreshnessContext, plan: FreshnessPlan): 
       await Promise.all(chains);
       const sendMs = performance.now() - t0;
       const waitUntil = performance.now() + plan.waitSeconds * 1000;
-      while (pending().length > 0 && performance.now() < waitUntil && pollError === null) await sleep(20);
+      while (
+        pending().length > 0 &&
+        performance.now() < waitUntil &&
+        pollError === null &&
+        !resources.closing
+      )
+        await sleep(20);
+      if (resources.closing) throw new Error("stopped");
       polling = false;
       await poller;
       if (pollError !== null) throw pollError;
