@@ -9,10 +9,28 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEAD_LETTER_TOPIC, EVENT_TOPICS } from "../../contracts/events.ts";
 import { groupProcesses } from "../lib/process-group.ts";
-import { createTopics, describeTopics, kafkaToolsMissing, startKafka, type RunningKafka } from "./kafka.ts";
+import {
+  createTopics,
+  describeTopics,
+  kafkaToolsMissing,
+  newClusterId,
+  startKafka,
+  type RunningKafka,
+} from "./kafka.ts";
 
 const missing = kafkaToolsMissing();
 if (missing) console.warn(`\n[kafka.test] SKIPPED: ${missing}\n`);
+
+describe("newClusterId", () => {
+  it("never starts with '-', which StorageTool would take for an option", () => {
+    // 0xf8 as the first byte encodes to "-" in base64url; the first draw must be thrown away.
+    const draws = [Buffer.alloc(16, 0xf8), Buffer.alloc(16, 0x41)];
+    const id = newClusterId(() => draws.shift()!);
+    expect(Buffer.alloc(16, 0xf8).toString("base64url").startsWith("-")).toBe(true);
+    expect(id).toBe(Buffer.alloc(16, 0x41).toString("base64url"));
+    expect(id).toHaveLength(22);
+  });
+});
 
 describe.skipIf(missing !== null)("Apache Kafka on 127.0.0.1", () => {
   const dir = mkdtempSync(join(tmpdir(), "kafka-test-"));

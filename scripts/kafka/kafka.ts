@@ -216,13 +216,11 @@ async function startOn(lib: string, o: KafkaOptions, port: number): Promise<Runn
       "",
     ].join("\n"),
   );
-  // Kafka's Uuid.randomUuid(): 16 random bytes, base64url without padding (no JVM start needed).
-  const clusterId = randomBytes(16).toString("base64url");
+  const clusterId = newClusterId();
   const format = javaTool(lib, o.dataDir, [
     "kafka.tools.StorageTool",
     "format",
-    "-t",
-    clusterId,
+    `--cluster-id=${clusterId}`,
     "-c",
     config,
     "--standalone",
@@ -354,4 +352,16 @@ export function describeTopics(k: RunningKafka): Map<string, number> {
   for (const m of r.stdout.matchAll(/^Topic: (\S+)\s+TopicId: \S+\s+PartitionCount: (\d+)/gm))
     out.set(m[1]!, Number(m[2]));
   return out;
+}
+
+/**
+ * A cluster id the way Kafka's `Uuid.randomUuid()` makes one, without starting a JVM: 16 random bytes,
+ * base64url without padding — and, like Kafka, never one that starts with "-", which StorageTool's
+ * argument parser would read as an option (it failed about one run in 64 before this).
+ */
+export function newClusterId(random: (n: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
