@@ -144,8 +144,11 @@ export interface RunningKafka {
   pgid(): number;
   /** Last lines of the broker's log. */
   logTail(n?: number): string;
-  /** Stops the broker and starts it again on the same storage and ports (its topics and offsets kept). */
-  restart(): Promise<void>;
+  /**
+   * Stops the broker and starts it again on the same storage and ports (its topics and offsets kept),
+   * after `downMs` (default 0) without a broker — a fault test's outage.
+   */
+  restart(o?: { downMs?: number }): Promise<void>;
   stop(): Promise<StopResult>;
 }
 
@@ -239,8 +242,12 @@ async function startOn(lib: string, o: KafkaOptions, port: number): Promise<Runn
     dataDir: o.dataDir,
     pgid: () => pgid,
     logTail: text,
-    async restart() {
+    async restart(r = {}) {
       await stopGroup(pgid, 10_000);
+      if (r.downMs) {
+        o.log?.(`Kafka stopped; down for ${r.downMs} ms`);
+        await new Promise((done) => setTimeout(done, r.downMs));
+      }
       pgid = await launch(lib, o, config, port, controllerPort, tail);
       o.log?.(`Kafka restarted on 127.0.0.1:${port} (pid ${pgid})`);
     },

@@ -78,6 +78,24 @@ describe.skipIf(missing !== null)("PostgreSQL on 127.0.0.1", () => {
     expect(existsSync(pg.dataDir)).toBe(false);
   }, 120_000);
 
+  it.skipIf(process.getuid?.() !== 0)(
+    "as root, names the directory the postgres user cannot enter instead of initdb's bare 'Permission denied'",
+    async () => {
+      const parent = mkdtempSync(join(tmpdir(), "pg-closed-")); // 0700, root's
+      try {
+        const err = await startPostgres({ dataDir: join(parent, "a", "cluster"), timescale: false }).catch(
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(PostgresError);
+        expect((err as Error).message).toContain(`cannot enter ${parent} on the way to`);
+        expect((err as Error).message).toContain(`chmod o+x ${parent}`);
+        expect(existsSync(join(parent, "a"))).toBe(false); // nothing half-made
+      } finally {
+        rmSync(parent, { recursive: true, force: true });
+      }
+    },
+  );
+
   it("keeps a given data directory: a later start finds the cluster, its password and its data", async () => {
     // The parent must be traversable by the postgres user when this runs as root.
     const parent = mkdtempSync(join(tmpdir(), "pg-given-"));

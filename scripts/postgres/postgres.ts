@@ -37,7 +37,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve, sep } from "node:path";
 import postgres from "postgres";
 import { groupProcesses, stopGroup, type StopResult } from "../lib/process-group.ts";
 import { onFreePort } from "../lib/ports.ts";
@@ -157,13 +157,37 @@ export interface RunningPostgres {
   stop(): Promise<StopResult>;
 }
 
-interface Owner {
+export interface Owner {
   uid: number;
   gid: number;
 }
 
+/**
+ * The first directory on the way to `dir` that `owner` cannot pass through (no search permission), or
+ * null. As root the server runs as the `postgres` user, which cannot enter e.g. a clone under /root or
+ * a 0700 temporary directory; initdb's own message ("could not access directory … Permission denied")
+ * does not say which directory is in the way.
+ */
+export function blockedAncestor(dir: string, owner: Owner): string | null {
+  const parts = resolve(dir).split(sep).filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const d = sep + parts.slice(0, i).join(sep);
+    if (!existsSync(d)) break; // created below, by root, for the owner
+    const r = spawnSync("test", ["-x", d], { ...owner });
+    if (r.status !== 0) return d;
+  }
+  return null;
+}
+
 /** initdb into `dataDir` (absent or empty) with `password` for the superuser. */
 function initdb(dataDir: string, password: string, owner: Owner | null, fsync: boolean): void {
+  const blocked = owner ? blockedAncestor(dataDir, owner) : null;
+  if (blocked) {
+    throw new PostgresError(
+      "INITDB_FAILED",
+      `PostgreSQL runs as the '${SUPERUSER}' user (it refuses root), and that user cannot enter ${blocked} on the way to ${dataDir}; give it search permission (chmod o+x ${blocked}) or put the data directory elsewhere`,
+    );
+  }
   mkdirSync(dataDir, { recursive: true });
   chmodSync(dataDir, 0o700);
   const pwDir = mkdtempSync(join(tmpdir(), "pg-pw-"));
