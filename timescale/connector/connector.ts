@@ -24,13 +24,8 @@ import {
 } from "kafkajs";
 import postgres, { type Sql } from "postgres";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import {
-  DEAD_LETTER_HEADERS,
-  DEAD_LETTER_TOPIC,
-  EVENT_TOPICS,
-  EventError,
-  parseEvent,
-} from "../../contracts/events.ts";
+import { DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, EVENT_TOPICS, EventError } from "../../contracts/events.ts";
+import { parseRecord } from "./parse.ts";
 import { toRows, type TenantEvent } from "./rows.ts";
 import { writeBatch } from "./writer.ts";
 
@@ -159,6 +154,9 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     kafkaProblem = null;
     const a = e.payload.memberAssignment;
+    // Offsets of partitions given to another member are theirs to commit now.
+    for (const [k, o] of pendingOffsets)
+      if (!(a[o.topic] ?? []).includes(o.partition)) pendingOffsets.delete(k);
     stats.assigned = Object.values(a).reduce((s, p) => s + p.length, 0);
     log(`[connector] joined group ${e.payload.groupId}: ${JSON.stringify(a)}`);
   });
@@ -166,6 +164,46 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
     kafkaProblem = `consumer crashed: ${e.payload.error.message} (restart: ${e.payload.restart})`;
     log(`[connector] ${kafkaProblem}`);
   });
+
+  /**
+   * Offsets of batches whose transaction committed, waiting to be committed to Kafka: the newest per
+   * partition. One commit at a time carries all of them, so a batch does not wait for Kafka's answer
+   * (~10 ms here) before the next one starts. A commit that fails is retried with the next batch or
+   * at close; until then a restart replays those batches, which the writer makes a no-op.
+   */
+  const pendingOffsets = new Map<string, { topic: string; partition: number; offset: string }>();
+  let committing: Promise<void> | null = null;
+
+  function commitLater(o: { topic: string; partition: number; offset: string }): void {
+    pendingOffsets.set(`${o.topic}/${o.partition}`, o);
+    committing ??= commitPending().finally(() => {
+      committing = null;
+    });
+  }
+
+  async function commitPending(): Promise<void> {
+    while (pendingOffsets.size > 0) {
+      const offsets = [...pendingOffsets.values()];
+      pendingOffsets.clear();
+      try {
+        await consumer.commitOffsets(offsets);
+      } catch (e) {
+        m.errors.inc({ kind: "commit" });
+        log(`[connector] offset commit failed (retried with the next batch): ${message(e)}`);
+        for (const o of offsets) {
+          const k = `${o.topic}/${o.partition}`;
+          if (!pendingOffsets.has(k)) pendingOffsets.set(k, o);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Waits for the commit in flight, then commits whatever is still pending (at close). */
+  async function flushCommits(): Promise<void> {
+    await committing;
+    if (pendingOffsets.size > 0) await commitPending();
+  }
 
   /**
    * Runs `op` until it succeeds, backing off between attempts and heartbeating while it waits; false
@@ -248,7 +286,7 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
     for (const msg of batch.messages) {
       try {
         events.push({
-          event: parseEvent(msg.value?.toString("utf8") ?? "", {
+          event: parseRecord(msg.value?.toString("utf8") ?? "", {
             topic: batch.topic,
             key: msg.key?.toString("utf8") ?? null,
           }),
@@ -286,8 +324,9 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
         log(`[connector] dead-lettered ${batch.topic}/${batch.partition}@${d.message.offset}: ${d.reason}`);
     }
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
     p.resolveOffset(batch.lastOffset());
+    commitLater({ topic: batch.topic, partition: batch.partition, offset: next });
+    if (closing) await flushCommits();
     stats.records += batch.messages.length;
     stats.batches++;
     m.lag.set(
@@ -335,6 +374,9 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
     },
     async close() {
       closing = true;
+      // Commits what was written; the batch in hand commits its own offsets before it returns (it sees
+      // `closing`), and disconnect waits for it.
+      await flushCommits();
       await consumer
         .disconnect()
         .catch((e: unknown) => log(`[connector] consumer disconnect: ${message(e)}`));
