@@ -1,17 +1,22 @@
 /**
  * The Kafka → database connector: a consumer-group member that reads `metrics`, `predictions` and
- * `alerts`, parses every record with the schemas the edge writes them with (`contracts/events.ts`),
- * writes each partition batch in one transaction, and commits the batch's offsets only after that
- * transaction committed. Delivery into the tables is therefore at-least-once, and the natural keys
- * (`ON CONFLICT DO NOTHING`) turn it into exactly one row per point, prediction and transition.
+ * `alerts`, parses every record with the schemas the edge writes them with (`contracts/events.ts`,
+ * through the checked fast path of parse.ts), writes each partition batch in one transaction (COPY
+ * first, writer.ts), and commits the batch's offsets only after that transaction committed. Delivery
+ * into the tables is therefore at-least-once, and the natural keys turn it into exactly one row per
+ * point, prediction and transition (a replayed batch inserts nothing).
  *
+ * - Fetching overlaps writing: kafkajs hands a batch to `eachBatch`, which queues it on its
+ *   partition's lane and returns, so the next fetch runs while this batch is parsed and written. A
+ *   lane runs its batches in order; at most `concurrency` batches write at once.
  * - A record that does not parse (not JSON, wrong shape, key ≠ payload host, wrong topic) or that the
  *   database rejects as data goes to `dead-letter` with the reason and its origin in headers; the rest
  *   of the batch is written and the partition moves on.
- * - While the database is down or slow, the batch is retried with backoff inside the consumer (which
- *   then fetches nothing more for that partition: backpressure), heartbeating so the group keeps it;
- *   nothing is committed until the write succeeds. A partition taken away meanwhile (rebalance) is
- *   left uncommitted, and its new owner writes the same rows again — harmlessly.
+ * - While the database is down or slow, the batch is retried with backoff, heartbeating so the group
+ *   keeps the partition; the buffer of fetched records fills up to `maxBufferedRecords` and fetching
+ *   then stops (backpressure). Nothing is committed until the write succeeds. A partition taken away
+ *   meanwhile (rebalance) is left uncommitted, and its new owner writes the same rows again —
+ *   harmlessly.
  * - Several connectors with the same group id share the partitions.
  */
 import {
@@ -38,8 +43,13 @@ export interface ConnectorConfig {
   clientId?: string;
   /** Database connections (default 4). */
   poolSize?: number;
-  /** Partitions processed at once (default 2; each holds one connection while it writes). */
+  /** Partition batches written at once (default 2; each holds one connection while it writes). */
   concurrency?: number;
+  /**
+   * Records fetched but not yet written, at most (default 20 000): fetching goes on while batches are
+   * written, and stops here while the database is slow or down.
+   */
+  maxBufferedRecords?: number;
   /** Longest backoff between retries of a failed write, ms (default 5000). */
   maxBackoffMs?: number;
   /** Where log lines go (default stderr). */
@@ -153,6 +163,7 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
 
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     kafkaProblem = null;
+    generation++;
     const a = e.payload.memberAssignment;
     // Offsets of partitions given to another member are theirs to commit now.
     for (const [k, o] of pendingOffsets)
@@ -277,17 +288,120 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
     }
   }
 
+  /**
+   * A fetched batch on its way to the database. eachBatch only queues it (and moves kafkajs's fetch
+   * position past it), so the next fetch overlaps this batch's parsing and writing; its offsets go to
+   * Kafka only once its transaction committed.
+   */
+  interface Job {
+    p: EachBatchPayload;
+    topic: string;
+    partition: number;
+    messages: KafkaMessage[];
+    first: bigint;
+    last: bigint;
+    highWatermark: string;
+    /** Group generation (joins seen) when fetched: a job from before a rebalance is dropped. */
+    generation: number;
+    t0: number;
+  }
+
+  /**
+   * One lane per partition: its jobs run one after another, so offsets are committed in order. When a
+   * job cannot finish (stopping, partition taken away, an unexpected error), the lane skips every later
+   * job until the fetch starts again at or before the job's first offset (the partition is sought back
+   * there), so no offset is ever committed past rows that were not written.
+   */
+  interface Lane {
+    tail: Promise<void>;
+    generation: number;
+    resumeAt: bigint | null;
+  }
+  const lanes = new Map<string, Lane>();
+  let generation = 0;
+  let bufferedRecords = 0;
+  const maxBufferedRecords = cfg.maxBufferedRecords ?? 20_000;
+  let wake: () => void = () => {};
+  let jobDone = new Promise<void>((r) => (wake = r));
+  const writeSlots = new Semaphore(cfg.concurrency ?? 2);
+
   async function eachBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
-    if (batch.messages.length === 0) return;
-    const t0 = performance.now();
+    // Closing: left unresolved and unqueued, so a restart fetches it again.
+    if (batch.messages.length === 0 || closing) return;
+    const job: Job = {
+      p,
+      topic: batch.topic,
+      partition: batch.partition,
+      messages: batch.messages,
+      first: BigInt(batch.firstOffset()!),
+      last: BigInt(batch.lastOffset()),
+      highWatermark: batch.highWatermark,
+      generation,
+      t0: performance.now(),
+    };
+    m.records.inc({ topic: batch.topic }, batch.messages.length);
+    const key = `${job.topic}/${job.partition}`;
+    let lane = lanes.get(key);
+    if (!lane || lane.generation !== generation) {
+      lane = { tail: lane?.tail ?? Promise.resolve(), generation, resumeAt: null };
+      lanes.set(key, lane);
+    }
+    const l = lane;
+    bufferedRecords += job.messages.length;
+    l.tail = l.tail.then(() =>
+      runJob(l, job).finally(() => {
+        bufferedRecords -= job.messages.length;
+        wake();
+        jobDone = new Promise<void>((r) => (wake = r));
+      }),
+    );
+    p.resolveOffset(batch.lastOffset());
+    // Backpressure: while the database is slow or down the buffer fills and fetching stops here.
+    while (bufferedRecords > maxBufferedRecords && !closing && p.isRunning() && !p.isStale()) {
+      await Promise.race([jobDone, sleep(1000)]);
+      try {
+        await p.heartbeat();
+      } catch {
+        return; // rebalancing
+      }
+    }
+  }
+
+  async function runJob(lane: Lane, job: Job): Promise<void> {
+    if (job.generation !== generation) return; // fetched before a rebalance: fetched again since
+    if (lane.resumeAt !== null) {
+      if (job.first > lane.resumeAt) return; // after a job that did not finish: fetched again later
+      lane.resumeAt = null;
+    }
+    let done = false;
+    try {
+      done = await processJob(job);
+    } catch (e) {
+      m.errors.inc({ kind: "batch" });
+      log(`[connector] ${job.topic}/${job.partition}@${job.first}: ${message(e)}`);
+    }
+    if (done) return;
+    lane.resumeAt = job.first;
+    if (!closing && job.generation === generation) {
+      try {
+        consumer.seek({ topic: job.topic, partition: job.partition, offset: job.first.toString() });
+      } catch (e) {
+        log(`[connector] seek ${job.topic}/${job.partition}: ${message(e)}`);
+      }
+    }
+  }
+
+  /** Parses, writes, dead-letters and queues the offset commit; false when it stopped before the end. */
+  async function processJob(job: Job): Promise<boolean> {
+    const { p, topic, partition } = job;
     const events: { event: TenantEvent; message: KafkaMessage }[] = [];
     const dead: DeadLetter[] = [];
-    for (const msg of batch.messages) {
+    for (const msg of job.messages) {
       try {
         events.push({
           event: parseRecord(msg.value?.toString("utf8") ?? "", {
-            topic: batch.topic,
+            topic,
             key: msg.key?.toString("utf8") ?? null,
           }),
           message: msg,
@@ -297,8 +411,14 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
         dead.push({ message: msg, reason: e.message });
       }
     }
-    m.records.inc({ topic: batch.topic }, batch.messages.length);
-    if (events.length > 0 && !(await write(p, events, dead))) return;
+    if (events.length > 0) {
+      const release = await writeSlots.acquire();
+      try {
+        if (!(await write(p, events, dead))) return false;
+      } finally {
+        release();
+      }
+    }
     if (dead.length > 0) {
       const r = await retrying("dead_letter", p, () =>
         producer.send({
@@ -310,30 +430,26 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
             headers: {
               ...d.message.headers,
               [DEAD_LETTER_HEADERS.reason]: d.reason.slice(0, 1000),
-              [DEAD_LETTER_HEADERS.topic]: batch.topic,
-              [DEAD_LETTER_HEADERS.partition]: String(batch.partition),
+              [DEAD_LETTER_HEADERS.topic]: topic,
+              [DEAD_LETTER_HEADERS.partition]: String(partition),
               [DEAD_LETTER_HEADERS.offset]: d.message.offset,
             },
           })),
         }),
       );
-      if (!r.ok) return;
+      if (!r.ok) return false;
       m.dead.inc(dead.length);
       stats.deadLettered += dead.length;
       for (const d of dead)
-        log(`[connector] dead-lettered ${batch.topic}/${batch.partition}@${d.message.offset}: ${d.reason}`);
+        log(`[connector] dead-lettered ${topic}/${partition}@${d.message.offset}: ${d.reason}`);
     }
-    const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    p.resolveOffset(batch.lastOffset());
-    commitLater({ topic: batch.topic, partition: batch.partition, offset: next });
-    if (closing) await flushCommits();
-    stats.records += batch.messages.length;
+    const next = job.last + 1n;
+    commitLater({ topic, partition, offset: next.toString() });
+    stats.records += job.messages.length;
     stats.batches++;
-    m.lag.set(
-      { topic: batch.topic, partition: String(batch.partition) },
-      Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))),
-    );
-    m.batch.observe((performance.now() - t0) / 1000);
+    m.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(job.highWatermark) - next)));
+    m.batch.observe((performance.now() - job.t0) / 1000);
+    return true;
   }
 
   try {
@@ -374,8 +490,14 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
     },
     async close() {
       closing = true;
-      // Commits what was written; the batch in hand commits its own offsets before it returns (it sees
-      // `closing`), and disconnect waits for it.
+      // Fetches nothing more, finishes the batches already fetched (a write that is failing gives up),
+      // commits what was written, then leaves the group.
+      try {
+        consumer.pause(EVENT_TOPICS.map((topic) => ({ topic })));
+      } catch (e) {
+        log(`[connector] pause: ${message(e)}`);
+      }
+      while (bufferedRecords > 0) await Promise.race([jobDone, sleep(100)]);
       await flushCommits();
       await consumer
         .disconnect()
@@ -396,6 +518,24 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
 export function isDataError(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === "string" && /^(22|23)[0-9A-Z]{3}$/.test(code);
+}
+
+/** At most `n` holders at once; `acquire` resolves to the release function. */
+class Semaphore {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
