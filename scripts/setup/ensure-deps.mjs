@@ -16,6 +16,9 @@
 //   ~/.cache/edge-downtime-prediction/ and installed into PostgreSQL's directories; skipped when
 //   `$(pg_config --pkglibdir)/timescaledb-2.28.3.so` and its control file exist. Without the archive, root
 //   or the build tools: one line says TimescaleDB is unavailable and tests use plain PostgreSQL.
+// - Prometheus 2.42 (prometheus, promtool), Alertmanager 0.25 (amtool) and docker-compose, Debian's, for
+//   the monitoring tests (#13): `apt-get install --no-install-recommends prometheus
+//   prometheus-alertmanager docker-compose`, as root with apt-get; otherwise those tests are SKIPPED.
 // These run here, before vitest starts, because test files run in parallel and two apt-get runs would
 // fight over the dpkg lock.
 // One line per step; a tool's own output is kept in .data/setup/<step>.log and shown only when it fails.
@@ -263,9 +266,43 @@ function ensureTimescale() {
   return true;
 }
 
+// ---- Prometheus, Alertmanager, docker-compose (issue #13) ---------------------------------------
+
+/** Debian package → the binaries the tests run from it. */
+const MONITORING_PACKAGES = {
+  prometheus: ["prometheus", "promtool"],
+  "prometheus-alertmanager": ["amtool"],
+  "docker-compose": ["docker-compose"],
+};
+const onPath = (bin) => spawnSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" }).status === 0;
+
+/** Installs the monitoring packages whose binaries are missing; warns (tests skip) when it cannot. */
+function ensureMonitoringTools() {
+  const missing = Object.entries(MONITORING_PACKAGES)
+    .filter(([, bins]) => !bins.every(onPath))
+    .map(([pkg]) => pkg);
+  if (missing.length === 0) return;
+  if (canApt()) {
+    aptUpdate(missing.join(", "));
+    log(`monitoring tools: apt-get install ${missing.join(" ")} …`);
+    const s = step(
+      "apt-monitoring",
+      "apt-get",
+      ["install", "-y", "-qq", "--no-install-recommends", ...missing],
+      APT_ENV,
+    );
+    log(`monitoring tools: installed in ${s} s`);
+    return;
+  }
+  console.warn(
+    `\n[setup] WARNING: ${missing.join(", ")} not installed; the Prometheus/Alertmanager/Compose tests will be SKIPPED.\n` +
+      `  sudo apt-get install --no-install-recommends ${missing.join(" ")}\n`,
+  );
+}
+
 /** What each purpose needs, in order, after Node and the npm packages. */
 const NEEDS = {
-  test: [ensureTorch, ensurePostgresAndTimescale],
+  test: [ensureTorch, ensurePostgresAndTimescale, ensureMonitoringTools],
   train: [ensureTorch],
   start: [],
   stack: [ensurePostgresAndTimescale],
