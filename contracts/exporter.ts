@@ -120,7 +120,7 @@ export const EXPORTER_METRICS = {
     "downtime_exporter_scrape_seconds",
     "gauge",
     [],
-    "How long the previous scrape's database queries took",
+    "How long this scrape's database queries took, seconds",
   ),
   up: m(
     "downtime_exporter_database_up",

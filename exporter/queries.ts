@@ -1,0 +1,279 @@
+/**
+ * What one scrape reads, as plain data ({@link Snapshot}). Every query reads `host_latest` (one row per
+ * host), the 1-minute rollups, or a bounded time range of `alerts` — never a host's whole history:
+ *
+ * - fleet per tenant (hosts per level, silent hosts), the newest model versions and the freshness
+ *   quantiles: one pass over `host_latest`;
+ * - per-host rows for the cardinality guard: `host_latest` riskiest first (30-minute risk), as many as
+ *   `max(topN, hosts at or above the floor)`, at most `maxHosts`;
+ * - ingest and prediction rates: the last 5 complete minutes of `metric_points_1m` / `predictions_1m`;
+ * - model quality: the window's transitions from ok (`alerts`, time index), each with the host's first
+ *   critical transition within the horizon (primary key), and the silences of the warned hosts from
+ *   their 1-minute point buckets in the window.
+ *
+ * Two schema paths, the same answers. With TimescaleDB the rollups are continuous aggregates and are
+ * read as such. On plain PostgreSQL they are views that aggregate the whole table at query time, and
+ * a condition on `bucket` cannot reach the index on `time` through `date_bin`; there the same buckets
+ * are computed from a time range of the raw table (index range scan), which is what the view would
+ * answer for that range.
+ */
+import type { Sql } from "postgres";
+import { EXPORTED_HORIZONS } from "../contracts/exporter.ts";
+import type { SchemaPath } from "../timescale/migrate.ts";
+import type { Warning } from "./quality.ts";
+
+export type Level = "ok" | "warning" | "critical";
+export type Horizon = (typeof EXPORTED_HORIZONS)[number];
+
+export interface TenantFleet {
+  tenant: string;
+  /** Every host of the tenant in host_latest (with or without a prediction). */
+  hosts: number;
+  byLevel: Record<Level, number>;
+  silent: number;
+  /** Points / predictions stored per second over the last 5 complete minutes. */
+  pointsPerSecond: number;
+  predictionsPerSecond: number;
+}
+
+export interface HostRow {
+  tenant: string;
+  host: string;
+  risk: Record<Horizon, number | null>;
+  level: Level | null;
+  /** metric → seconds from now (the stored value less the prediction's age, at least 0). */
+  timeToBreach: Record<string, number>;
+  pointMs: number | null;
+}
+
+export interface Snapshot {
+  nowMs: number;
+  path: SchemaPath;
+  tenants: TenantFleet[];
+  /** Per-host rows kept by the guard, riskiest first. */
+  hosts: HostRow[];
+  /** Quantile → seconds (absent when no host was updated in the last 5 minutes). */
+  freshness: Map<number, number>;
+  modelVersions: string[];
+  warnings: Warning[];
+}
+
+export interface ReadOptions {
+  riskFloor: number;
+  topN: number;
+  maxHosts: number;
+  silenceSeconds: number;
+  qualityWindowSeconds: number;
+  qualityHorizonSeconds: number;
+}
+
+export const FRESHNESS_QUANTILES = [0.5, 0.9, 0.99] as const;
+const RATE_WINDOW_S = 300;
+const MINUTE = 60_000;
+
+const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
+
+/** The schema path recorded by the migrations, or an error naming what is missing. */
+export async function schemaPath(sql: Sql): Promise<SchemaPath> {
+  const [t] = await sql`SELECT to_regclass('schema_path') IS NOT NULL AS present`;
+  if (!t?.present) throw new Error("the database has no schema yet (run npm run db:migrate)");
+  const [row] = await sql<{ path: SchemaPath }[]>`SELECT path FROM schema_path`;
+  if (!row) throw new Error("schema_path is empty (run npm run db:migrate)");
+  return row.path;
+}
+
+export async function readSnapshot(
+  sql: Sql,
+  path: SchemaPath,
+  o: ReadOptions,
+  nowMs: number,
+): Promise<Snapshot> {
+  const now = new Date(nowMs);
+  const [fleet, hosts, freshness, versions, rates, warnings] = await Promise.all([
+    readFleet(sql, now, o),
+    readHosts(sql, now, o),
+    readFreshness(sql, now),
+    sql<{ model_version: string }[]>`
+      SELECT DISTINCT model_version FROM host_latest
+      WHERE prediction_time >= ${new Date(nowMs - 3_600_000)} AND prediction_time <= ${now}
+        AND model_version IS NOT NULL
+      ORDER BY 1`,
+    readRates(sql, path, nowMs),
+    readWarnings(sql, path, nowMs, o),
+  ]);
+  const tenants = fleet.map((f) => ({
+    ...f,
+    pointsPerSecond: (rates.get(f.tenant)?.points ?? 0) / RATE_WINDOW_S,
+    predictionsPerSecond: (rates.get(f.tenant)?.predictions ?? 0) / RATE_WINDOW_S,
+  }));
+  return {
+    nowMs,
+    path,
+    tenants,
+    hosts,
+    freshness,
+    modelVersions: versions.map((v) => v.model_version),
+    warnings,
+  };
+}
+
+async function readFleet(sql: Sql, now: Date, o: ReadOptions) {
+  const silentBefore = new Date(now.getTime() - o.silenceSeconds * 1000);
+  const rows = await sql<
+    { tenant: string; hosts: number; ok: number; warning: number; critical: number; silent: number }[]
+  >`
+    SELECT tenant, count(*)::int AS hosts,
+      count(*) FILTER (WHERE level = 'ok')::int AS ok,
+      count(*) FILTER (WHERE level = 'warning')::int AS warning,
+      count(*) FILTER (WHERE level = 'critical')::int AS critical,
+      count(*) FILTER (WHERE point_time < ${silentBefore})::int AS silent
+    FROM host_latest GROUP BY tenant ORDER BY tenant`;
+  return rows.map((r) => ({
+    tenant: r.tenant,
+    hosts: r.hosts,
+    byLevel: { ok: r.ok, warning: r.warning, critical: r.critical },
+    silent: r.silent,
+  }));
+}
+
+async function readHosts(sql: Sql, now: Date, o: ReadOptions): Promise<HostRow[]> {
+  const rows = await sql<
+    {
+      tenant: string;
+      host: string;
+      risk_5m: number | null;
+      risk_15m: number | null;
+      risk_30m: number | null;
+      level: Level | null;
+      time_to_breach: Record<string, unknown> | null;
+      prediction_time: Date | null;
+      point_time: Date | null;
+    }[]
+  >`
+    SELECT tenant, host, risk_5m, risk_15m, risk_30m, level, time_to_breach, prediction_time, point_time
+    FROM host_latest
+    ORDER BY risk_30m DESC NULLS LAST, tenant, host
+    LIMIT (SELECT LEAST(${o.maxHosts}::int, GREATEST(${o.topN}::int, count(*)::int))
+           FROM host_latest WHERE risk_30m >= ${o.riskFloor}::float8)`;
+  return rows.map((r) => {
+    const age = r.prediction_time === null ? 0 : (now.getTime() - r.prediction_time.getTime()) / 1000;
+    const ttb: Record<string, number> = {};
+    for (const [metric, v] of Object.entries(r.time_to_breach ?? {})) {
+      if (typeof v === "number" && Number.isFinite(v)) ttb[metric] = Math.max(0, v - age);
+    }
+    return {
+      tenant: r.tenant,
+      host: r.host,
+      risk: { "5m": r.risk_5m, "15m": r.risk_15m, "30m": r.risk_30m },
+      level: r.level,
+      timeToBreach: ttb,
+      pointMs: ms(r.point_time),
+    };
+  });
+}
+
+async function readFreshness(sql: Sql, now: Date): Promise<Map<number, number>> {
+  const since = new Date(now.getTime() - RATE_WINDOW_S * 1000);
+  const [row] = await sql<{ q: number[] | null }[]>`
+    SELECT percentile_cont(${`{${FRESHNESS_QUANTILES.join(",")}}`}::float8[])
+      WITHIN GROUP (ORDER BY extract(epoch FROM updated_at - point_time)::float8) AS q
+    FROM host_latest
+    WHERE updated_at >= ${since} AND updated_at <= ${now} AND point_time IS NOT NULL`;
+  const out = new Map<number, number>();
+  FRESHNESS_QUANTILES.forEach((p, i) => {
+    const v = row?.q?.[i];
+    if (typeof v === "number") out.set(p, v);
+  });
+  return out;
+}
+
+/** Points and predictions per tenant in the last 5 complete minutes. */
+async function readRates(sql: Sql, path: SchemaPath, nowMs: number) {
+  const to = new Date(Math.floor(nowMs / MINUTE) * MINUTE);
+  const from = new Date(to.getTime() - RATE_WINDOW_S * 1000);
+  const [points, predictions] =
+    path === "timescaledb"
+      ? await Promise.all([
+          sql<{ tenant: string; n: number }[]>`
+            SELECT tenant, sum(points)::float8 AS n FROM metric_points_1m
+            WHERE bucket >= ${from} AND bucket < ${to} GROUP BY tenant`,
+          sql<{ tenant: string; n: number }[]>`
+            SELECT tenant, sum(predictions)::float8 AS n FROM predictions_1m
+            WHERE bucket >= ${from} AND bucket < ${to} GROUP BY tenant`,
+        ])
+      : await Promise.all([
+          sql<{ tenant: string; n: number }[]>`
+            SELECT tenant, count(*)::float8 AS n FROM metric_points
+            WHERE time >= ${from} AND time < ${to} GROUP BY tenant`,
+          sql<{ tenant: string; n: number }[]>`
+            SELECT tenant, count(*)::float8 AS n FROM predictions
+            WHERE time >= ${from} AND time < ${to} GROUP BY tenant`,
+        ]);
+  const out = new Map<string, { points: number; predictions: number }>();
+  for (const r of points) out.set(r.tenant, { points: r.n, predictions: 0 });
+  for (const r of predictions) {
+    const e = out.get(r.tenant) ?? { points: 0, predictions: 0 };
+    e.predictions = r.n;
+    out.set(r.tenant, e);
+  }
+  return out;
+}
+
+async function readWarnings(sql: Sql, path: SchemaPath, nowMs: number, o: ReadOptions): Promise<Warning[]> {
+  const now = new Date(nowMs);
+  const from = new Date(nowMs - o.qualityWindowSeconds * 1000);
+  const horizonS = o.qualityHorizonSeconds;
+  const warningsQ = sql<
+    { tenant: string; host: string; time: Date; critical_at: Date | null; point_time: Date | null }[]
+  >`
+    SELECT a.tenant, a.host, a.time, h.point_time,
+      (SELECT min(c.time) FROM alerts c
+       WHERE c.tenant = a.tenant AND c.host = a.host AND c.to_level = 'critical'
+         AND c.time >= a.time AND c.time <= a.time + make_interval(secs => ${horizonS}::float8)) AS critical_at
+    FROM alerts a LEFT JOIN host_latest h ON h.tenant = a.tenant AND h.host = a.host
+    WHERE a.from_level = 'ok' AND a.to_level IN ('warning', 'critical') AND a.time > ${from} AND a.time <= ${now}
+    ORDER BY a.time`;
+
+  // Silences that ended, from the warned hosts' 1-minute buckets: a gap of at least the silence
+  // threshold between the end of one bucket with points and the next one (minute resolution; the
+  // silence under way is judged from host_latest.point_time instead).
+  const bucketsFrom = new Date(from.getTime() - MINUTE);
+  const bucketsTo = new Date(Math.floor(nowMs / MINUTE) * MINUTE + MINUTE);
+  const gapS = o.silenceSeconds + 60;
+  const buckets =
+    path === "timescaledb"
+      ? sql`SELECT m.bucket FROM metric_points_1m m
+            WHERE m.tenant = w.tenant AND m.host = w.host AND m.bucket >= ${bucketsFrom} AND m.bucket < ${bucketsTo}`
+      : sql`SELECT date_bin(INTERVAL '1 minute', p.time, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket
+            FROM metric_points p
+            WHERE p.tenant = w.tenant AND p.host = w.host AND p.time >= ${bucketsFrom} AND p.time < ${bucketsTo}
+            GROUP BY 1`;
+  const gapsQ = sql<{ tenant: string; host: string; silent_from: Date }[]>`
+    WITH w AS (
+      SELECT DISTINCT tenant, host FROM alerts
+      WHERE from_level = 'ok' AND to_level IN ('warning', 'critical') AND time > ${from} AND time <= ${now}
+    )
+    SELECT w.tenant, w.host, g.bucket + INTERVAL '1 minute' AS silent_from
+    FROM w CROSS JOIN LATERAL (
+      SELECT bucket, lead(bucket) OVER (ORDER BY bucket) AS next FROM (${buckets}) b
+    ) g
+    WHERE extract(epoch FROM g.next - g.bucket) >= ${gapS}
+    ORDER BY 1, 2, 3`;
+
+  const [warnings, gaps] = await Promise.all([warningsQ, gapsQ]);
+  const silences = new Map<string, number[]>();
+  for (const g of gaps) {
+    const k = `${g.tenant}\u0000${g.host}`;
+    const l = silences.get(k) ?? [];
+    l.push(g.silent_from.getTime());
+    silences.set(k, l);
+  }
+  return warnings.map((w) => ({
+    tenant: w.tenant,
+    host: w.host,
+    atMs: w.time.getTime(),
+    criticalAtMs: ms(w.critical_at),
+    newestPointMs: ms(w.point_time),
+    silenceStartsMs: silences.get(`${w.tenant}\u0000${w.host}`) ?? [],
+  }));
+}
