@@ -30,6 +30,16 @@ describe("rows: time strings", () => {
       "9999-12-31T23:59:59.999Z",
     ])
       expect(normalIso(s), s).toBe(new Date(Date.parse(s)).toISOString());
+    // Canonical-looking strings, real dates or not: the same as the round trip wherever it returns.
+    let seed = 11;
+    const rand = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
+    const two = (n: number) => String(n).padStart(2, "0");
+    for (let i = 0; i < 20_000; i++) {
+      const s = `${String(rand(10_000)).padStart(4, "0")}-${two(rand(14))}-${two(rand(33))}T${two(rand(25))}:${two(rand(61))}:${two(rand(61))}.${String(rand(1000)).padStart(3, "0")}Z`;
+      const ms = Date.parse(s);
+      if (Number.isNaN(ms)) expect(() => normalIso(s), s).toThrow(RangeError);
+      else expect(normalIso(s), s).toBe(new Date(ms).toISOString());
+    }
     // Not a real date: not taken as canonical, so the round trip decides (and throws, as before).
     expect(() => normalIso("2026-02-30T00:00:00.000Z")).not.toThrow();
     expect(normalIso("2026-02-30T00:00:00.000Z")).toBe(
