@@ -82,24 +82,38 @@ export async function schemaPath(sql: Sql): Promise<SchemaPath> {
   return row.path;
 }
 
+/**
+ * Runs the scrape's queries in parallel. `timings`, when given, receives each part's time from the
+ * start of the scrape to its answer, ms (the benchmark reports where a scrape spends its time).
+ */
 export async function readSnapshot(
   sql: Sql,
   path: SchemaPath,
   o: ReadOptions,
   nowMs: number,
+  timings?: Map<string, number>,
 ): Promise<Snapshot> {
   const now = new Date(nowMs);
+  const t0 = performance.now();
+  const timed = async <T>(name: string, p: Promise<T>): Promise<T> => {
+    const r = await p;
+    timings?.set(name, performance.now() - t0);
+    return r;
+  };
   const [fleet, hosts, freshness, versions, rates, warnings] = await Promise.all([
-    readFleet(sql, now, o),
-    readHosts(sql, now, o),
-    readFreshness(sql, now),
-    sql<{ model_version: string }[]>`
-      SELECT DISTINCT model_version FROM host_latest
-      WHERE prediction_time >= ${new Date(nowMs - 3_600_000)} AND prediction_time <= ${now}
-        AND model_version IS NOT NULL
-      ORDER BY 1`,
-    readRates(sql, path, nowMs),
-    readWarnings(sql, path, nowMs, o),
+    timed("fleet", readFleet(sql, now, o)),
+    timed("guarded hosts", readHosts(sql, now, o)),
+    timed("freshness", readFreshness(sql, now)),
+    timed(
+      "model versions",
+      sql<{ model_version: string }[]>`
+        SELECT DISTINCT model_version FROM host_latest
+        WHERE prediction_time >= ${new Date(nowMs - 3_600_000)} AND prediction_time <= ${now}
+          AND model_version IS NOT NULL
+        ORDER BY 1`.execute(),
+    ),
+    timed("rates", readRates(sql, path, nowMs)),
+    timed("model quality", readWarnings(sql, path, nowMs, o)),
   ]);
   const tenants = fleet.map((f) => ({
     ...f,
@@ -222,58 +236,63 @@ async function readRates(sql: Sql, path: SchemaPath, nowMs: number) {
 async function readWarnings(sql: Sql, path: SchemaPath, nowMs: number, o: ReadOptions): Promise<Warning[]> {
   const now = new Date(nowMs);
   const from = new Date(nowMs - o.qualityWindowSeconds * 1000);
+  const nextMinute = new Date(Math.floor(nowMs / MINUTE) * MINUTE + MINUTE);
   const horizonS = o.qualityHorizonSeconds;
-  const warningsQ = sql<
-    { tenant: string; host: string; time: Date; critical_at: Date | null; point_time: Date | null }[]
-  >`
-    SELECT a.tenant, a.host, a.time, h.point_time,
-      (SELECT min(c.time) FROM alerts c
-       WHERE c.tenant = a.tenant AND c.host = a.host AND c.to_level = 'critical'
-         AND c.time >= a.time AND c.time <= a.time + make_interval(secs => ${horizonS}::float8)) AS critical_at
-    FROM alerts a LEFT JOIN host_latest h ON h.tenant = a.tenant AND h.host = a.host
-    WHERE a.from_level = 'ok' AND a.to_level IN ('warning', 'critical') AND a.time > ${from} AND a.time <= ${now}
-    ORDER BY a.time`;
-
-  // Silences that ended, from the warned hosts' 1-minute buckets: a gap of at least the silence
-  // threshold between the end of one bucket with points and the next one (minute resolution; the
-  // silence under way is judged from host_latest.point_time instead).
-  const bucketsFrom = new Date(from.getTime() - MINUTE);
-  const bucketsTo = new Date(Math.floor(nowMs / MINUTE) * MINUTE + MINUTE);
+  // Silences that ended, per warning, from the host's 1-minute buckets around it: a gap of at least
+  // the silence threshold between the end of one bucket with points and the next one (minute
+  // resolution; the silence under way is judged from host_latest.point_time instead). Only the
+  // buckets [warning − 1 min, warning + horizon + threshold + 2 min) are read; when that span is over,
+  // its end stands for the next bucket (nothing came before it). Bounds are whole minutes, so the
+  // plain path's time range selects exactly the buckets the rollup would.
+  const spanS = horizonS + o.silenceSeconds + 120;
   const gapS = o.silenceSeconds + 60;
   const buckets =
     path === "timescaledb"
       ? sql`SELECT m.bucket FROM metric_points_1m m
-            WHERE m.tenant = w.tenant AND m.host = w.host AND m.bucket >= ${bucketsFrom} AND m.bucket < ${bucketsTo}`
+            WHERE m.tenant = w.tenant AND m.host = w.host AND m.bucket >= w.lo AND m.bucket < LEAST(w.hi, ${nextMinute})`
       : sql`SELECT date_bin(INTERVAL '1 minute', p.time, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket
             FROM metric_points p
-            WHERE p.tenant = w.tenant AND p.host = w.host AND p.time >= ${bucketsFrom} AND p.time < ${bucketsTo}
+            WHERE p.tenant = w.tenant AND p.host = w.host AND p.time >= w.lo AND p.time < LEAST(w.hi, ${nextMinute})
             GROUP BY 1`;
-  const gapsQ = sql<{ tenant: string; host: string; silent_from: Date }[]>`
+  const rows = await sql<
+    {
+      tenant: string;
+      host: string;
+      time: Date;
+      critical_at: Date | null;
+      point_time: Date | null;
+      silence_starts: number[];
+    }[]
+  >`
     WITH w AS (
-      SELECT DISTINCT tenant, host FROM alerts
-      WHERE from_level = 'ok' AND to_level IN ('warning', 'critical') AND time > ${from} AND time <= ${now}
+      SELECT a.tenant, a.host, a.time,
+        date_bin(INTERVAL '1 minute', a.time, TIMESTAMPTZ '2000-01-01 00:00:00+00') - INTERVAL '1 minute' AS lo,
+        date_bin(INTERVAL '1 minute', a.time + make_interval(secs => ${spanS}::float8),
+                 TIMESTAMPTZ '2000-01-01 00:00:00+00') AS hi
+      FROM alerts a
+      WHERE a.from_level = 'ok' AND a.to_level IN ('warning', 'critical') AND a.time > ${from} AND a.time <= ${now}
     )
-    SELECT w.tenant, w.host, g.bucket + INTERVAL '1 minute' AS silent_from
-    FROM w CROSS JOIN LATERAL (
-      SELECT bucket, lead(bucket) OVER (ORDER BY bucket) AS next FROM (${buckets}) b
-    ) g
-    WHERE extract(epoch FROM g.next - g.bucket) >= ${gapS}
-    ORDER BY 1, 2, 3`;
-
-  const [warnings, gaps] = await Promise.all([warningsQ, gapsQ]);
-  const silences = new Map<string, number[]>();
-  for (const g of gaps) {
-    const k = `${g.tenant}\u0000${g.host}`;
-    const l = silences.get(k) ?? [];
-    l.push(g.silent_from.getTime());
-    silences.set(k, l);
-  }
-  return warnings.map((w) => ({
+    SELECT w.tenant, w.host, w.time, h.point_time,
+      (SELECT min(c.time) FROM alerts c
+       WHERE c.tenant = w.tenant AND c.host = w.host AND c.to_level = 'critical'
+         AND c.time >= w.time AND c.time <= w.time + make_interval(secs => ${horizonS}::float8)) AS critical_at,
+      ARRAY(
+        SELECT extract(epoch FROM g.bucket)::float8 * 1000 + 60000 FROM (
+          SELECT b.bucket,
+            lead(b.bucket, 1, CASE WHEN w.hi <= ${now} THEN w.hi END) OVER (ORDER BY b.bucket) AS next
+          FROM (${buckets}) b
+        ) g
+        WHERE extract(epoch FROM g.next - g.bucket) >= ${gapS}
+        ORDER BY 1
+      ) AS silence_starts
+    FROM w LEFT JOIN host_latest h ON h.tenant = w.tenant AND h.host = w.host
+    ORDER BY w.time, w.tenant, w.host`;
+  return rows.map((w) => ({
     tenant: w.tenant,
     host: w.host,
     atMs: w.time.getTime(),
     criticalAtMs: ms(w.critical_at),
     newestPointMs: ms(w.point_time),
-    silenceStartsMs: silences.get(`${w.tenant}\u0000${w.host}`) ?? [],
+    silenceStartsMs: w.silence_starts.map(Number),
   }));
 }
