@@ -86,10 +86,10 @@ function plans(quick: boolean): Plans {
       repeats: 3,
       configs: [
         { name: "defaults" },
+        { name: "3 at once", poolSize: 4, concurrency: 3 },
         { name: "4 at once", poolSize: 4, concurrency: 4 },
-        { name: "one per partition", poolSize: 12, concurrency: 12 },
       ],
-      writerBatches: [100, 1000],
+      writerBatches: [100, 1500],
       maxSeconds: 120,
     },
     freshness: { hosts: 4, points: 200, warmupPerHost: 3, rate: 10, pollMs: 10, waitSeconds: 30 },

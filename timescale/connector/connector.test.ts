@@ -273,6 +273,30 @@ describe.skipIf(missing !== null)("connector: Kafka → PostgreSQL", () => {
     });
   });
 
+  it("writer: a replay into a compressed chunk (TimescaleDB) is caught by COPY and still inserts nothing", async (ctx) => {
+    const [ext] = await sql`SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'timescaledb'`;
+    if (ext!.n === 0) return ctx.skip();
+    const tenant = "compressed";
+    const old = T0 - 30 * 86_400_000;
+    const events = hostEvents(tenant, 0, old, 6).map((r) =>
+      parseRecord(r.value, { topic: r.topic, key: r.key }),
+    );
+    await writeBatch(sql, toRows(events.slice(0, 8)));
+    for (const table of ["metric_points", "predictions"])
+      await sql`SELECT compress_chunk(c, if_not_compressed => true)
+        FROM show_chunks(${table}::regclass, older_than => ${new Date(old + 86_400_000)}::timestamptz) AS c`;
+    const [c] = await sql`SELECT bool_and(is_compressed) AS all FROM timescaledb_information.chunks
+      WHERE hypertable_name IN ('metric_points', 'predictions') AND range_end <= ${new Date(old + 86_400_000)}`;
+    expect(c!.all).toBe(true);
+    const r = await writeBatch(sql, toRows(events));
+    expect(r.replayed).toBe(true);
+    const want = expectedRows(1, 6);
+    expect(await counts(tenant)).toEqual(want);
+    expect(r.inserted.metric_points + r.inserted.predictions + r.inserted.alerts).toBe(
+      want.points + want.predictions + want.alerts - 8,
+    );
+  });
+
   it("a second connector joining mid-stream (rebalance) still leaves exactly N rows", async () => {
     const hosts = 12;
     const steps = 30;

@@ -13,9 +13,11 @@
  *    time from its start (group join included) is reported too. The connector also keeps
  *    `host_latest` (one upsert per host and batch), which COPY does not.
  * 3. The writer alone, on the same rows, batch by batch on one connection: `writeBatch` as shipped
- *    (`jsonb_to_recordset` multi-row inserts + host_latest), the same without host_latest, and the
- *    alternative the issue names — `COPY` into a temporary table, then `INSERT … SELECT … ON CONFLICT
- *    DO NOTHING` — for the event tables; one transaction per batch, as the connector does.
+ *    (COPY straight into the event tables, a replayed batch rolling back to COPY → temp table →
+ *    `INSERT … SELECT … ON CONFLICT DO NOTHING`; + host_latest), the same without host_latest, and
+ *    the ON CONFLICT designs for the event tables — `jsonb_to_recordset` (the writer shipped before),
+ *    COPY → temp → INSERT, typed arrays through `unnest`; one transaction per batch, as the connector
+ *    does. The connector's CPU per record outside the database is timed alone (parse, rows, COPY text).
  *
  * Every wait is bounded (`maxSeconds` per connector run). The caller owns Kafka and PostgreSQL.
  */

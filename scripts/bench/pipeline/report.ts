@@ -126,7 +126,7 @@ export function renderMarkdown(r: PipelineReport): string {
     `${n0(c.records)} records (${c.hosts} hosts × ${c.steps} minutes, as the edge writes them: per minute a metrics event with one point and a predictions event, one alert per host) produced to Kafka first (${c.partitions} partitions per topic; ${n0(c.produce.recordsPerSecond)} records/s), then written as ${n0(c.rows.total)} rows (${n0(c.rows.metric_points)} metric_points, ${n0(c.rows.predictions)} predictions, ${n0(c.rows.alerts)} alerts) into one database, emptied (TRUNCATE) before every run. The rows are 4 days old: outside the windows the continuous aggregates refresh, so no background job works while a run is timed. ${c.copy.runs.length} repetition(s), COPY and the connector interleaved; medians.`,
     "",
     "- **COPY**: one `COPY … FROM STDIN` (text format, serialisation included) per table on one connection — the raw baseline.",
-    "- **connector**: `startConnector` from the first record read to the commit that brought its inserted rows to the total (it parses every record with the contracts' schemas, writes each partition batch in one transaction, commits offsets, and also keeps host_latest, which COPY does not).",
+    "- **connector**: `startConnector` from the first record read to the transaction that brought its inserted rows to the total (it parses every record against the contracts' schemas, writes each partition batch in one transaction — COPY first, the idempotent path for a replayed batch — commits the offsets after it, and also keeps host_latest, which COPY does not).",
     "",
     "| writer | rows/s (median) | runs | ÷ COPY | ms from start (median, group join included) | batches | records per batch |",
     "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
