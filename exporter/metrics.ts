@@ -11,7 +11,7 @@ import {
   LEVEL_VALUE,
   type ExportedMetricKey,
 } from "../contracts/exporter.ts";
-import { OUTCOMES, summarise, type QualityRules } from "./quality.ts";
+import { OUTCOMES, summarise } from "./quality.ts";
 import type { Snapshot } from "./queries.ts";
 
 export interface ExporterMetrics {
@@ -51,7 +51,7 @@ export function clearDatabaseGauges(m: ExporterMetrics): void {
   for (const k of DATABASE_KEYS) m.gauges[k].reset();
 }
 
-export function applySnapshot(m: ExporterMetrics, s: Snapshot, rules: QualityRules): void {
+export function applySnapshot(m: ExporterMetrics, s: Snapshot): void {
   clearDatabaseGauges(m);
   const g = m.gauges;
   const shown = new Map<string, number>();
@@ -78,7 +78,7 @@ export function applySnapshot(m: ExporterMetrics, s: Snapshot, rules: QualityRul
   }
   for (const [q, v] of s.freshness) g.freshness.set({ quantile: String(q) }, v);
   for (const version of s.modelVersions) g.modelInfo.set({ version }, 1);
-  for (const [tenant, q] of summarise(s.warnings, s.nowMs, rules)) {
+  for (const [tenant, q] of summarise(s.judged)) {
     for (const outcome of OUTCOMES) g.warnings.set({ tenant, outcome }, q.counts[outcome]);
     for (const [p, v] of q.lead) g.warningLead.set({ tenant, quantile: String(p) }, v);
   }

@@ -1,6 +1,6 @@
 /** The warning judge, pure: each outcome and its edges (the horizon's end, the silence threshold). */
 import { describe, expect, it } from "vitest";
-import { judge, quantile, summarise, type Warning } from "./quality.ts";
+import { judge, QualityMemo, quantile, summarise, type Warning } from "./quality.ts";
 
 const rules = { horizonSeconds: 1800, silenceSeconds: 300 };
 const S = 1000;
@@ -55,11 +55,12 @@ describe("judge", () => {
 
 describe("summarise and quantile", () => {
   it("counts outcomes and lead quantiles per tenant", () => {
-    const q = summarise(
-      [w({ criticalAtMs: 0 }), w({ criticalAtMs: 300 * S }), w({ tenant: "u", newestPointMs: 5000 * S })],
-      5000 * S,
-      rules,
-    );
+    const warnings = [
+      w({ criticalAtMs: 0 }),
+      w({ criticalAtMs: 300 * S }),
+      w({ tenant: "u", newestPointMs: 5000 * S }),
+    ];
+    const q = summarise(warnings.map((x) => ({ tenant: x.tenant, ...judge(x, 5000 * S, rules) })));
     expect(q.get("t")?.counts).toEqual({ followed: 2, false_alarm: 0, pending: 0 });
     expect(q.get("t")?.lead.get(0.5)).toBe(150);
     expect(q.get("u")?.counts).toEqual({ followed: 0, false_alarm: 1, pending: 0 });
@@ -69,5 +70,22 @@ describe("summarise and quantile", () => {
     expect(quantile([0.2, 0.5, 1, 1, 1, 2], 0.9)).toBeCloseTo(1.5, 12);
     expect(quantile([7], 0.99)).toBe(7);
     expect(quantile([], 0.5)).toBeNaN();
+  });
+});
+
+describe("QualityMemo", () => {
+  it("remembers only judgements that are final and past the grace, and forgets them with the window", () => {
+    const memo = new QualityMemo({ ...rules, graceSeconds: 300 });
+    const key = QualityMemo.key("t", "h", 0);
+    // Horizon over at 1800 s, grace until 2100 s: judged, not remembered yet.
+    expect(memo.judge(w({ newestPointMs: 1999 * S }), 2000 * S).outcome).toBe("false_alarm");
+    expect(memo.get(key)).toBeUndefined();
+    expect(memo.judge(w({ newestPointMs: 2099 * S }), 2100 * S).outcome).toBe("false_alarm");
+    expect(memo.get(key)).toEqual({ tenant: "t", outcome: "false_alarm", leadSeconds: null, atMs: 0 });
+    // Pending is never remembered.
+    memo.judge(w({ atMs: 10_000 * S, newestPointMs: 10_000 * S }), 10_100 * S);
+    expect(memo.size).toBe(1);
+    memo.prune(0);
+    expect(memo.size).toBe(0);
   });
 });

@@ -11,8 +11,8 @@
  *   started inside the horizon cannot be told from a late point before that).
  * - **false_alarm** — none, and the horizon is over.
  *
- * Nothing here reads a clock or a database: `queries.ts` fetches the inputs, `metrics.ts` exports the
- * result.
+ * Nothing here reads a clock or a database: `queries.ts` fetches the inputs and judges them (through
+ * {@link QualityMemo}), `metrics.ts` exports the sums.
  */
 
 export type Outcome = "followed" | "false_alarm" | "pending";
@@ -76,26 +76,25 @@ export interface TenantQuality {
 
 export const LEAD_QUANTILES = [0.5, 0.9] as const;
 
-/** Judges every warning and sums them up per tenant. */
-export function summarise(
-  warnings: readonly Warning[],
-  nowMs: number,
-  rules: QualityRules,
-): Map<string, TenantQuality> {
+export interface JudgedWarning extends Judged {
+  tenant: string;
+}
+
+/** Sums judged warnings up per tenant: counts per outcome, lead quantiles of the followed ones. */
+export function summarise(judged: readonly JudgedWarning[]): Map<string, TenantQuality> {
   const leads = new Map<string, number[]>();
   const out = new Map<string, TenantQuality>();
-  for (const w of warnings) {
-    let q = out.get(w.tenant);
+  for (const j of judged) {
+    let q = out.get(j.tenant);
     if (q === undefined) {
       q = { counts: { followed: 0, false_alarm: 0, pending: 0 }, lead: new Map() };
-      out.set(w.tenant, q);
+      out.set(j.tenant, q);
     }
-    const j = judge(w, nowMs, rules);
     q.counts[j.outcome]++;
     if (j.leadSeconds !== null) {
-      const l = leads.get(w.tenant) ?? [];
+      const l = leads.get(j.tenant) ?? [];
       l.push(j.leadSeconds);
-      leads.set(w.tenant, l);
+      leads.set(j.tenant, l);
     }
   }
   for (const [tenant, l] of leads) {
@@ -104,6 +103,41 @@ export function summarise(
     for (const p of LEAD_QUANTILES) q.lead.set(p, quantile(l, p));
   }
   return out;
+}
+
+/**
+ * Judgements that can no longer change, kept between scrapes so only the undecided warnings are read
+ * again: a warning is remembered once its horizon ended more than `graceSeconds` ago (events delivered
+ * late through a lagging pipeline can still land within the grace). Entries leave with the window.
+ */
+export class QualityMemo {
+  private readonly decided = new Map<string, JudgedWarning & { atMs: number }>();
+  constructor(private readonly rules: QualityRules & { graceSeconds: number }) {}
+
+  static key(tenant: string, host: string, atMs: number): string {
+    return `${tenant}\u0000${host}\u0000${atMs}`;
+  }
+  get(key: string): JudgedWarning | undefined {
+    return this.decided.get(key);
+  }
+  /** Judges `w` and remembers the result when final. */
+  judge(w: Warning, nowMs: number): JudgedWarning {
+    const j = { tenant: w.tenant, ...judge(w, nowMs, this.rules) };
+    const settled = w.atMs + (this.rules.horizonSeconds + this.rules.graceSeconds) * 1000 <= nowMs;
+    if (settled && j.outcome !== "pending")
+      this.decided.set(QualityMemo.key(w.tenant, w.host, w.atMs), { ...j, atMs: w.atMs });
+    return j;
+  }
+  /** Forgets warnings at or before `fromMs` (out of the window). */
+  prune(fromMs: number): void {
+    for (const [k, v] of this.decided) if (v.atMs <= fromMs) this.decided.delete(k);
+  }
+  clear(): void {
+    this.decided.clear();
+  }
+  get size(): number {
+    return this.decided.size;
+  }
 }
 
 /** The q-quantile (0..1) with linear interpolation between ranks, as PostgreSQL's `percentile_cont`. */

@@ -20,7 +20,7 @@
 import type { Sql } from "postgres";
 import { EXPORTED_HORIZONS } from "../contracts/exporter.ts";
 import type { SchemaPath } from "../timescale/migrate.ts";
-import type { Warning } from "./quality.ts";
+import { QualityMemo, type JudgedWarning } from "./quality.ts";
 
 export type Level = "ok" | "warning" | "critical";
 export type Horizon = (typeof EXPORTED_HORIZONS)[number];
@@ -55,7 +55,8 @@ export interface Snapshot {
   /** Quantile → seconds (absent when no host was updated in the last 5 minutes). */
   freshness: Map<number, number>;
   modelVersions: string[];
-  warnings: Warning[];
+  /** The quality window's warnings, judged. */
+  judged: JudgedWarning[];
 }
 
 export interface ReadOptions {
@@ -83,7 +84,8 @@ export async function schemaPath(sql: Sql): Promise<SchemaPath> {
 }
 
 /**
- * Runs the scrape's queries in parallel. `timings`, when given, receives each part's time from the
+ * Runs the scrape's queries in parallel. `memo` keeps settled warning judgements between scrapes (a
+ * fresh one judges every warning again). `timings`, when given, receives each part's time from the
  * start of the scrape to its answer, ms (the benchmark reports where a scrape spends its time).
  */
 export async function readSnapshot(
@@ -91,8 +93,10 @@ export async function readSnapshot(
   path: SchemaPath,
   o: ReadOptions,
   nowMs: number,
-  timings?: Map<string, number>,
+  x: { memo?: QualityMemo; timings?: Map<string, number> } = {},
 ): Promise<Snapshot> {
+  const timings = x.timings;
+  const memo = x.memo ?? newQualityMemo(o);
   const now = new Date(nowMs);
   const t0 = performance.now();
   const timed = async <T>(name: string, p: Promise<T>): Promise<T> => {
@@ -100,7 +104,7 @@ export async function readSnapshot(
     timings?.set(name, performance.now() - t0);
     return r;
   };
-  const [fleet, hosts, freshness, versions, rates, warnings] = await Promise.all([
+  const [fleet, hosts, freshness, versions, rates, judged] = await Promise.all([
     timed("fleet", readFleet(sql, now, o)),
     timed("guarded hosts", readHosts(sql, now, o)),
     timed("freshness", readFreshness(sql, now)),
@@ -113,7 +117,7 @@ export async function readSnapshot(
         ORDER BY 1`.execute(),
     ),
     timed("rates", readRates(sql, path, nowMs)),
-    timed("model quality", readWarnings(sql, path, nowMs, o)),
+    timed("model quality", readWarnings(sql, path, nowMs, o, memo)),
   ]);
   const tenants = fleet.map((f) => ({
     ...f,
@@ -127,7 +131,7 @@ export async function readSnapshot(
     hosts,
     freshness,
     modelVersions: versions.map((v) => v.model_version),
-    warnings,
+    judged,
   };
 }
 
@@ -233,9 +237,41 @@ async function readRates(sql: Sql, path: SchemaPath, nowMs: number) {
   return out;
 }
 
-async function readWarnings(sql: Sql, path: SchemaPath, nowMs: number, o: ReadOptions): Promise<Warning[]> {
+/** The memo for these options: settled after the horizon plus the silence threshold. */
+export function newQualityMemo(o: ReadOptions): QualityMemo {
+  return new QualityMemo({
+    horizonSeconds: o.qualityHorizonSeconds,
+    silenceSeconds: o.silenceSeconds,
+    graceSeconds: o.silenceSeconds,
+  });
+}
+
+/**
+ * The window's warnings, judged: the list is one index range of `alerts`; only the warnings the memo
+ * has not settled are read further (first critical transition, newest point, silences).
+ */
+async function readWarnings(
+  sql: Sql,
+  path: SchemaPath,
+  nowMs: number,
+  o: ReadOptions,
+  memo: QualityMemo,
+): Promise<JudgedWarning[]> {
   const now = new Date(nowMs);
   const from = new Date(nowMs - o.qualityWindowSeconds * 1000);
+  memo.prune(from.getTime());
+  const list = await sql<{ tenant: string; host: string; time: Date }[]>`
+    SELECT tenant, host, time FROM alerts
+    WHERE from_level = 'ok' AND to_level IN ('warning', 'critical') AND time > ${from} AND time <= ${now}`;
+  const judged: JudgedWarning[] = [];
+  const open: { tenant: string; host: string; time: Date }[] = [];
+  for (const w of list) {
+    const known = memo.get(QualityMemo.key(w.tenant, w.host, w.time.getTime()));
+    if (known !== undefined) judged.push(known);
+    else open.push(w);
+  }
+  if (open.length === 0) return judged;
+
   const nextMinute = new Date(Math.floor(nowMs / MINUTE) * MINUTE + MINUTE);
   const horizonS = o.qualityHorizonSeconds;
   // Silences that ended, per warning, from the host's 1-minute buckets around it: a gap of at least
@@ -265,12 +301,12 @@ async function readWarnings(sql: Sql, path: SchemaPath, nowMs: number, o: ReadOp
     }[]
   >`
     WITH w AS (
-      SELECT a.tenant, a.host, a.time,
-        date_bin(INTERVAL '1 minute', a.time, TIMESTAMPTZ '2000-01-01 00:00:00+00') - INTERVAL '1 minute' AS lo,
-        date_bin(INTERVAL '1 minute', a.time + make_interval(secs => ${spanS}::float8),
+      SELECT tenant, host, time,
+        date_bin(INTERVAL '1 minute', time, TIMESTAMPTZ '2000-01-01 00:00:00+00') - INTERVAL '1 minute' AS lo,
+        date_bin(INTERVAL '1 minute', time + make_interval(secs => ${spanS}::float8),
                  TIMESTAMPTZ '2000-01-01 00:00:00+00') AS hi
-      FROM alerts a
-      WHERE a.from_level = 'ok' AND a.to_level IN ('warning', 'critical') AND a.time > ${from} AND a.time <= ${now}
+      FROM unnest(${open.map((w) => w.tenant)}::text[], ${open.map((w) => w.host)}::text[],
+                  ${open.map((w) => w.time.toISOString())}::timestamptz[]) AS u(tenant, host, time)
     )
     SELECT w.tenant, w.host, w.time, h.point_time,
       (SELECT min(c.time) FROM alerts c
@@ -285,14 +321,21 @@ async function readWarnings(sql: Sql, path: SchemaPath, nowMs: number, o: ReadOp
         WHERE extract(epoch FROM g.next - g.bucket) >= ${gapS}
         ORDER BY 1
       ) AS silence_starts
-    FROM w LEFT JOIN host_latest h ON h.tenant = w.tenant AND h.host = w.host
-    ORDER BY w.time, w.tenant, w.host`;
-  return rows.map((w) => ({
-    tenant: w.tenant,
-    host: w.host,
-    atMs: w.time.getTime(),
-    criticalAtMs: ms(w.critical_at),
-    newestPointMs: ms(w.point_time),
-    silenceStartsMs: w.silence_starts.map(Number),
-  }));
+    FROM w LEFT JOIN host_latest h ON h.tenant = w.tenant AND h.host = w.host`;
+  for (const w of rows) {
+    judged.push(
+      memo.judge(
+        {
+          tenant: w.tenant,
+          host: w.host,
+          atMs: w.time.getTime(),
+          criticalAtMs: ms(w.critical_at),
+          newestPointMs: ms(w.point_time),
+          silenceStartsMs: w.silence_starts.map(Number),
+        },
+        nowMs,
+      ),
+    );
+  }
+  return judged;
 }

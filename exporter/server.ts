@@ -20,7 +20,7 @@ import type { SchemaPath } from "../timescale/migrate.ts";
 import type { ExporterConfig } from "./config.ts";
 import { kafkaLagReader, type LagReader } from "./connector-lag.ts";
 import { applySnapshot, clearDatabaseGauges, createMetrics, type ExporterMetrics } from "./metrics.ts";
-import { readSnapshot, schemaPath } from "./queries.ts";
+import { newQualityMemo, readSnapshot, schemaPath } from "./queries.ts";
 
 export interface ExporterOptions {
   /** The clock, ms since the epoch (tests fix it; default Date.now). */
@@ -69,6 +69,7 @@ export async function startExporter(
   const metrics = createMetrics();
   const g = metrics.gauges;
   let path: SchemaPath | null = null;
+  const memo = newQualityMemo(config);
   let lastProblem: string | null = null;
   let lastLagProblem: string | null = null;
 
@@ -76,18 +77,17 @@ export async function startExporter(
     const t0 = performance.now();
     try {
       path ??= await schemaPath(sql);
-      const snapshot = await readSnapshot(sql, path, config, now());
-      applySnapshot(metrics, snapshot, {
-        horizonSeconds: config.qualityHorizonSeconds,
-        silenceSeconds: config.silenceSeconds,
-      });
+      const snapshot = await readSnapshot(sql, path, config, now(), { memo });
+      applySnapshot(metrics, snapshot);
       g.up.set(1);
       if (lastProblem !== null) log("[exporter] database readable again");
       lastProblem = null;
     } catch (e) {
       clearDatabaseGauges(metrics);
       g.up.set(0);
-      path = null; // re-read: the database may have been replaced or migrated meanwhile
+      // Re-read: the database may have been replaced or migrated meanwhile.
+      path = null;
+      memo.clear();
       if (message(e) !== lastProblem) log(`[exporter] cannot read the database: ${message(e)}`);
       lastProblem = message(e);
     }
