@@ -104,9 +104,12 @@ export async function readSnapshot(
     timings?.set(name, performance.now() - t0);
     return r;
   };
-  const [fleet, hosts, freshness, versions, rates, judged] = await Promise.all([
-    timed("fleet", readFleet(sql, now, o)),
+  // The longest parts first: the pool hands out connections in this order.
+  const [rates, judged, hosts, fleet, freshness, versions] = await Promise.all([
+    timed("rates", readRates(sql, path, nowMs)),
+    timed("model quality", readWarnings(sql, path, nowMs, o, memo)),
     timed("guarded hosts", readHosts(sql, now, o)),
+    timed("fleet", readFleet(sql, now, o)),
     timed("freshness", readFreshness(sql, now)),
     timed(
       "model versions",
@@ -116,8 +119,6 @@ export async function readSnapshot(
           AND model_version IS NOT NULL
         ORDER BY 1`.execute(),
     ),
-    timed("rates", readRates(sql, path, nowMs)),
-    timed("model quality", readWarnings(sql, path, nowMs, o, memo)),
   ]);
   const tenants = fleet.map((f) => ({
     ...f,
