@@ -79,8 +79,10 @@ describe("the dashboards", () => {
     expect(host.annotations?.list?.map((a) => a.name)).toEqual(["Level changes"]);
   });
 
-  it("give every panel a query, each on a provisioned data source with a unique refId", () => {
+  it("give every panel a unique title and a query, each on a provisioned data source with a unique refId", () => {
     for (const d of Object.values(dashboards())) {
+      const titles = (d.panels ?? []).map((p) => p.title);
+      expect(new Set(titles).size, `${d.title}: ${titles.join(", ")}`).toBe(titles.length);
       for (const p of d.panels ?? []) {
         const targets = ("targets" in p ? p.targets : undefined) ?? [];
         expect(targets.length, `${d.title} / ${p.title}`).toBeGreaterThan(0);

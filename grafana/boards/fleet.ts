@@ -76,7 +76,7 @@ LIMIT 100`),
         .overrideByName("level", [{ id: "custom.cellOptions", value: { type: "color-text" } }]),
     )
     .withPanel(
-      timeseries("Hosts per level", "Hosts of the tenant per level over time (exporter).", [
+      timeseries("Hosts per level over time", "Hosts of the tenant per level over time (exporter).", [
         promRange('sum by (level) (downtime_hosts{tenant="$tenant"})', "{{level}}"),
       ]).min(0),
     )
@@ -113,7 +113,7 @@ ORDER BY hosts DESC, "mean risk delta" DESC NULLS LAST`),
     )
     .withPanel(
       table(
-        "Silent hosts",
+        "Silent hosts — which",
         "Hosts with no point for more than 5 minutes (the exporter's default silence threshold), longest silent first, with their last level and risk.",
         [
           sql(`
@@ -132,7 +132,7 @@ LIMIT 100`),
     )
     .withPanel(
       timeseries(
-        "Silent hosts",
+        "Silent hosts over time",
         "Hosts without a point for longer than the silence threshold, over time (exporter).",
         [promRange('sum(downtime_silent_hosts{tenant="$tenant"})', "silent hosts")],
       ).min(0),

@@ -90,7 +90,7 @@ ORDER BY 1`).timeSeries(),
     )
     .withPanel(
       timeseries(
-        "Warnings by outcome",
+        "Warnings by outcome over time",
         "The exporter's judgement of the quality window's warnings, over time.",
         [promRange(`sum by (outcome) (${OUTCOMES})`, "{{outcome}}")],
       ).min(0),

@@ -131,7 +131,7 @@ ORDER BY 1`)
     )
     .withPanel(
       timeseries(
-        "Kafka lag",
+        "Kafka lag by group and topic",
         "Uncommitted records per consumer group (exporter, from Kafka) and per topic after the connector's last committed batch (connector).",
         [
           promRange("sum by (group) (downtime_connector_lag_records)", "group {{group}}", "A"),
