@@ -86,7 +86,7 @@ function plans(quick: boolean): Plans {
       repeats: 3,
       configs: [
         { name: "defaults" },
-        { name: "3 at once", poolSize: 4, concurrency: 3 },
+        { name: "2 at once", poolSize: 4, concurrency: 2 },
         { name: "4 at once", poolSize: 4, concurrency: 4 },
       ],
       writerBatches: [100, 1500],

@@ -34,6 +34,13 @@ import { parseRecord } from "./parse.ts";
 import { toRows, type TenantEvent } from "./rows.ts";
 import { writeBatch } from "./writer.ts";
 
+/**
+ * Pool size and batches written at once. 3 writers: on 2 cores shared with PostgreSQL and Kafka,
+ * 3 at once beat 2 in most interleaved runs of npm run bench:pipeline (2 did better with the machine
+ * otherwise idle; within noise), and keep one connection spare for health checks.
+ */
+export const CONNECTOR_DEFAULTS = { poolSize: 4, concurrency: 3 } as const;
+
 export interface ConnectorConfig {
   /** `host:port` of the Kafka bootstrap servers. */
   brokers: string[];
@@ -43,7 +50,7 @@ export interface ConnectorConfig {
   clientId?: string;
   /** Database connections (default 4). */
   poolSize?: number;
-  /** Partition batches written at once (default 2; each holds one connection while it writes). */
+  /** Partition batches written at once (default 3; each holds one connection while it writes). */
   concurrency?: number;
   /**
    * Records fetched but not yet written, at most (default 20 000): fetching goes on while batches are
@@ -86,7 +93,7 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
   const log = cfg.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const maxBackoffMs = cfg.maxBackoffMs ?? 5000;
   const sql: Sql = postgres(cfg.databaseUrl, {
-    max: cfg.poolSize ?? 4,
+    max: cfg.poolSize ?? CONNECTOR_DEFAULTS.poolSize,
     onnotice: () => {},
     connect_timeout: 10,
     // No prepared-statement cache surprises across a restarted server.
@@ -323,7 +330,7 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
   const maxBufferedRecords = cfg.maxBufferedRecords ?? 20_000;
   let wake: () => void = () => {};
   let jobDone = new Promise<void>((r) => (wake = r));
-  const writeSlots = new Semaphore(cfg.concurrency ?? 2);
+  const writeSlots = new Semaphore(cfg.concurrency ?? CONNECTOR_DEFAULTS.concurrency);
 
   async function eachBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
@@ -462,7 +469,7 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: cfg.concurrency ?? 2,
+      partitionsConsumedConcurrently: cfg.concurrency ?? CONNECTOR_DEFAULTS.concurrency,
       eachBatch,
     });
   } catch (e) {

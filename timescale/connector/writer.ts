@@ -80,7 +80,7 @@ export async function writeBatch(sql: Sql, rows: BatchRows): Promise<WriteResult
   return sql.begin(async (tx) => {
     const done = { metric_points: 0, predictions: 0, alerts: 0 };
     for (const t of tables) {
-      const stage = `stage_${t.table}`;
+      const stage = `connector_stage_${t.table}`;
       const cols = t.columns.join(", ");
       await tx.unsafe(`CREATE TEMP TABLE ${stage} (LIKE ${t.table} INCLUDING DEFAULTS) ON COMMIT DROP`);
       await copyInto(tx, stage, t.columns, t.text);

@@ -28,7 +28,7 @@ import postgres, { type Sql } from "postgres";
 import type { Counter } from "prom-client";
 import { EVENT_TOPICS, parseEvent } from "../../../contracts/events.ts";
 import type { RunningPostgres } from "../../postgres/postgres.ts";
-import { startConnector } from "../../../timescale/connector/connector.ts";
+import { CONNECTOR_DEFAULTS, startConnector } from "../../../timescale/connector/connector.ts";
 import { rowCounts, toRows, type BatchRows, type TenantEvent } from "../../../timescale/connector/rows.ts";
 import { alertLines, pointLines, predictionLines } from "../../../timescale/connector/copy.ts";
 import { parseRecord } from "../../../timescale/connector/parse.ts";
@@ -41,9 +41,9 @@ type Log = (line: string) => void;
 
 export interface ConnectorConfigUnderTest {
   name: string;
-  /** Database connections (connector default 4). */
+  /** Database connections (connector default: CONNECTOR_DEFAULTS). */
   poolSize?: number;
-  /** Partitions written at once (connector default 2). */
+  /** Partition batches written at once (connector default: CONNECTOR_DEFAULTS). */
   concurrency?: number;
 }
 
@@ -565,8 +565,8 @@ export async function runConnectorBench(
       const m = median(rs.map((r) => r.rowsPerSecond));
       return {
         name: cfg.name,
-        poolSize: cfg.poolSize ?? 4,
-        concurrency: cfg.concurrency ?? 2,
+        poolSize: cfg.poolSize ?? CONNECTOR_DEFAULTS.poolSize,
+        concurrency: cfg.concurrency ?? CONNECTOR_DEFAULTS.concurrency,
         runs: rs,
         medianRowsPerSecond: m,
         ratio: m / copyMedian,
