@@ -55,6 +55,17 @@ describe.skipIf(missing !== null)("the exporter on a real PostgreSQL", () => {
     await pg?.stop();
   }, 60_000);
 
+  it("a database without the schema: database_up 0, /health 200 naming the problem", async () => {
+    const url = await pg.createDatabase("exporter_empty");
+    const e = await startExporter({ ...DEFAULTS, databaseUrl: url, port: 0 }, { lag: null, log: () => {} });
+    exporters.push(e);
+    const x = parseExposition(await (await fetch(`${e.url}/metrics`)).text());
+    expect(valueOf(x, N.up.name)).toBe(0);
+    const h = await fetch(`${e.url}/health`);
+    expect(h.status).toBe(200);
+    expect(await h.json()).toMatchObject({ ok: true, lastScrape: /no schema yet .*db:migrate/ });
+  });
+
   describe.each(PATHS)("path $path", ({ path, run }) => {
     const t = fixedNow();
     let url: string;

@@ -132,6 +132,8 @@ export async function startExporter(
         ok: true,
         database: "up",
         path,
+        // What the last scrape met (e.g. a schema not migrated yet), without failing the health check.
+        lastScrape: lastProblem ?? "ok",
         kafka: lag === null ? "not configured" : (lastLagProblem ?? "ok"),
       });
     } catch (e) {
