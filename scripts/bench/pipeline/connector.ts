@@ -369,7 +369,7 @@ async function recordsetInsert(sql: Sql, rows: BatchRows): Promise<number> {
       const cols = columns.join(", ");
       const r = await tx.unsafe(
         `INSERT INTO ${table} (${cols}) SELECT ${cols} FROM jsonb_to_recordset($1::jsonb) AS x(${defs}) ON CONFLICT DO NOTHING`,
-        [JSON.stringify(list)],
+        [tx.json(list as never)],
       );
       n += r.count;
     }
