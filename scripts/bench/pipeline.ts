@@ -86,8 +86,8 @@ function plans(quick: boolean): Plans {
       repeats: 3,
       configs: [
         { name: "defaults" },
-        { name: "2 at once", poolSize: 4, concurrency: 2 },
-        { name: "4 at once", poolSize: 4, concurrency: 4 },
+        { name: "2 at once", poolSize: 5, concurrency: 2 },
+        { name: "3 at once", poolSize: 5, concurrency: 3 },
       ],
       writerBatches: [100, 1500],
       maxSeconds: 120,

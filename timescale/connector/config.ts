@@ -10,8 +10,8 @@
  * | `CONNECTOR_PORT`              | 9465                  | port of `/health` and `/metrics` (0 = any free port)      |
  * | `CONNECTOR_HOST`              | 127.0.0.1             | address they bind                                        |
  * | `CONNECTOR_GROUP_ID`          | timescale-connector   | Kafka consumer group (instances in one group share work)  |
- * | `CONNECTOR_POOL_SIZE`         | 4                     | database connections                                     |
- * | `CONNECTOR_CONCURRENCY`       | 3                     | partitions written at once                               |
+ * | `CONNECTOR_POOL_SIZE`         | 5                     | database connections                                     |
+ * | `CONNECTOR_CONCURRENCY`       | 4                     | partition batches written at once                        |
  * | `CONNECTOR_MAX_BACKOFF_MS`    | 5000                  | longest wait between retries of a failed write           |
  * | `CONNECTOR_MIGRATE`           | true                  | apply pending migrations at start                        |
  */
@@ -87,8 +87,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
     port: e.CONNECTOR_PORT ?? DEFAULT_CONNECTOR_PORT,
     host: e.CONNECTOR_HOST ?? "127.0.0.1",
     groupId: e.CONNECTOR_GROUP_ID ?? "timescale-connector",
-    poolSize: e.CONNECTOR_POOL_SIZE ?? 4,
-    concurrency: e.CONNECTOR_CONCURRENCY ?? 3,
+    poolSize: e.CONNECTOR_POOL_SIZE ?? 5,
+    concurrency: e.CONNECTOR_CONCURRENCY ?? 4,
     maxBackoffMs: e.CONNECTOR_MAX_BACKOFF_MS ?? 5000,
     migrate: e.CONNECTOR_MIGRATE ?? true,
   };

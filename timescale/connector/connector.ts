@@ -35,11 +35,11 @@ import { toRows, type TenantEvent } from "./rows.ts";
 import { writeBatch } from "./writer.ts";
 
 /**
- * Pool size and batches written at once. 3 writers: on 2 cores shared with PostgreSQL and Kafka,
- * 3 at once beat 2 in most interleaved runs of npm run bench:pipeline (2 did better with the machine
- * otherwise idle; within noise), and keep one connection spare for health checks.
+ * Pool size and batches written at once. 4 writers: on 2 cores shared with PostgreSQL and Kafka, 4 at
+ * once did best in three of four interleaved runs of npm run bench:pipeline (medians 0.72-0.78x COPY
+ * against 0.61-0.74x for 3 and 0.61-0.68x for 2; noisy), with one connection spare for health checks.
  */
-export const CONNECTOR_DEFAULTS = { poolSize: 4, concurrency: 3 } as const;
+export const CONNECTOR_DEFAULTS = { poolSize: 5, concurrency: 4 } as const;
 
 export interface ConnectorConfig {
   /** `host:port` of the Kafka bootstrap servers. */
@@ -48,9 +48,9 @@ export interface ConnectorConfig {
   /** Consumer group (default `timescale-connector`). */
   groupId?: string;
   clientId?: string;
-  /** Database connections (default 4). */
+  /** Database connections (default 5). */
   poolSize?: number;
-  /** Partition batches written at once (default 3; each holds one connection while it writes). */
+  /** Partition batches written at once (default 4; each holds one connection while it writes). */
   concurrency?: number;
   /**
    * Records fetched but not yet written, at most (default 20 000): fetching goes on while batches are
