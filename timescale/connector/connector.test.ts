@@ -206,6 +206,16 @@ describe.skipIf(missing !== null)("connector: Kafka → PostgreSQL", () => {
           key: "bad-neighbour/someone-else",
           value: JSON.stringify({ ...JSON.parse(good[0]!.value), key: "bad-neighbour/someone-else" }),
         },
+        // Passes the schemas (an integer ≥ 0), but no Date holds it: data, not a reason to retry forever.
+        (() => {
+          const e = JSON.parse(good[0]!.value) as {
+            id: string;
+            payload: { points: { timestamp: number }[] };
+          };
+          e.id = "beyond-dates:0";
+          e.payload.points[0]!.timestamp = 9e15;
+          return { ...good[0]!, value: JSON.stringify(e) };
+        })(),
       ];
       await send([...good.slice(0, 4), ...broken, ...good.slice(4)]);
       await waitFor(
@@ -214,9 +224,9 @@ describe.skipIf(missing !== null)("connector: Kafka → PostgreSQL", () => {
         (n) => n.points === 10 && n.predictions === 10 && n.alerts === 1,
       );
       await waitFor(
-        "three dead letters",
+        "four dead letters",
         async () => dead.length,
-        (n) => n >= 3,
+        (n) => n >= 4,
       ).catch((e: unknown) => {
         console.error(logs.join("\n"), JSON.stringify(dead));
         throw e;
@@ -233,6 +243,8 @@ describe.skipIf(missing !== null)("connector: Kafka → PostgreSQL", () => {
       expect(wrongKey.headers["event-id"]).toBe(JSON.parse(broken[1]!.value).id);
       const wrongHost = dead.find((d) => d.value === broken[2]!.value)!;
       expect(wrongHost.headers[DEAD_LETTER_HEADERS.reason]).toMatch(/payload\.host/);
+      const beyond = dead.find((d) => d.value === broken[3]!.value)!;
+      expect(beyond.headers[DEAD_LETTER_HEADERS.reason]).toMatch(/cannot build rows from the event/);
     } finally {
       await dlq.disconnect();
     }

@@ -257,14 +257,35 @@ export async function startConnector(cfg: ConnectorConfig): Promise<RunningConne
     }
   }
 
-  /** Writes the events; when the database rejects the batch's data, writes them one by one. */
+  /**
+   * Writes the events; when the database rejects the batch's data, writes them one by one. An event
+   * whose rows cannot be built (a time outside what a Date holds passes the schemas) is data too: it
+   * goes to dead-letter rather than into the retry loop, which would hold its partition forever.
+   */
   async function write(
     p: EachBatchPayload,
-    events: { event: TenantEvent; message: KafkaMessage }[],
+    all: { event: TenantEvent; message: KafkaMessage }[],
     dead: DeadLetter[],
   ): Promise<boolean> {
+    let events = all;
+    let rows: ReturnType<typeof toRows>;
     try {
-      const r = await retrying("database", p, () => writeBatch(sql, toRows(events.map((e) => e.event))));
+      rows = toRows(events.map((e) => e.event));
+    } catch {
+      events = [];
+      for (const ev of all) {
+        try {
+          toRows([ev.event]);
+          events.push(ev);
+        } catch (e) {
+          dead.push({ message: ev.message, reason: `cannot build rows from the event: ${message(e)}` });
+        }
+      }
+      if (events.length === 0) return true;
+      rows = toRows(events.map((e) => e.event));
+    }
+    try {
+      const r = await retrying("database", p, () => writeBatch(sql, rows));
       if (!r.ok) return false;
       count(r.value.inserted);
       return true;
