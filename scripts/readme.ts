@@ -149,6 +149,50 @@ export function benchBlock(): string {
       );
     }
   }
+  const pipeline = join(ROOT, "bench/results/pipeline.md");
+  if (existsSync(pipeline)) {
+    const text = readFileSync(pipeline, "utf8");
+    const section = (name: string) =>
+      new RegExp(`## ${name}\\n([\\s\\S]*?)(?=\\n## |$)`).exec(text)?.[1]?.trim();
+    const stamp = /^`npm run bench:pipeline[^\n]*$/m.exec(text)?.[0];
+    const machine = /^Machine: [^\n]*$/m.exec(text)?.[0];
+    const targets = section("Targets \\(issue #10\\)") ?? section("Targets");
+    const gateway = section("Gateway");
+    if (targets) {
+      out.push(
+        ``,
+        `### Self-hosted pipeline (\`npm run bench:pipeline\`)`,
+        ``,
+        ...(stamp ? [stamp, ``] : []),
+        ...(machine ? [machine, ``] : []),
+        targets,
+        ...(gateway ? [``, gateway] : []),
+        ``,
+        `All tables (the connector's writer designs, freshness quantiles): [bench/results/pipeline.md](bench/results/pipeline.md).`,
+      );
+    }
+  }
+  const exporter = join(ROOT, "bench/results/exporter.md");
+  if (existsSync(exporter)) {
+    const text = readFileSync(exporter, "utf8");
+    const section = (name: string) =>
+      new RegExp(`## ${name}\\n([\\s\\S]*?)(?=\\n## |$)`).exec(text)?.[1]?.trim();
+    const stamp = /^`npm run bench:exporter[^\n]*$/m.exec(text)?.[0];
+    const target = section("Target \\(issue #13\\)");
+    const scrape = section("Scrape time");
+    if (target) {
+      out.push(
+        ``,
+        `### Exporter scrape (\`npm run bench:exporter\`)`,
+        ``,
+        ...(stamp ? [stamp, ``] : []),
+        target,
+        ...(scrape ? [``, scrape] : []),
+        ``,
+        `Machine, method and where the database time goes: [bench/results/exporter.md](bench/results/exporter.md).`,
+      );
+    }
+  }
   return out.join("\n").trim();
 }
 
