@@ -98,6 +98,43 @@ export function modelBlock(): string {
   ].join("\n");
 }
 
+/** The body of a results page's `## <name>` section (`name` is a regular expression), trimmed. */
+function mdSection(text: string, name: string): string | undefined {
+  return new RegExp(`^## ${name}\\n([\\s\\S]*?)(?=\\n## |$)`, "m").exec(text)?.[1]?.trim();
+}
+
+/**
+ * A benchmark's block from its committed results page: its stamp line (the command, when, commit),
+ * optionally the machine line, the named sections (none without the first), then a link to the page.
+ */
+function resultsBlock(o: {
+  file: string;
+  title: string;
+  script: string;
+  machine?: boolean;
+  sections: string[];
+  footer: string;
+}): string[] {
+  const path = join(ROOT, o.file);
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, "utf8");
+  const [first, ...rest] = o.sections.map((n) => mdSection(text, n));
+  if (!first) return [];
+  const stamp = new RegExp(`^\`npm run ${o.script}[^\\n]*$`, "m").exec(text)?.[0];
+  const machine = o.machine ? /^Machine: [^\n]*$/m.exec(text)?.[0] : undefined;
+  return [
+    ``,
+    `### ${o.title}`,
+    ``,
+    ...(stamp ? [stamp, ``] : []),
+    ...(machine ? [machine, ``] : []),
+    first,
+    ...rest.flatMap((p) => (p ? [``, p] : [])),
+    ``,
+    o.footer,
+  ];
+}
+
 export function benchBlock(): string {
   const out: string[] = [];
   const nab = ["edge", "numenta"]
@@ -149,50 +186,25 @@ export function benchBlock(): string {
       );
     }
   }
-  const pipeline = join(ROOT, "bench/results/pipeline.md");
-  if (existsSync(pipeline)) {
-    const text = readFileSync(pipeline, "utf8");
-    const section = (name: string) =>
-      new RegExp(`## ${name}\\n([\\s\\S]*?)(?=\\n## |$)`).exec(text)?.[1]?.trim();
-    const stamp = /^`npm run bench:pipeline[^\n]*$/m.exec(text)?.[0];
-    const machine = /^Machine: [^\n]*$/m.exec(text)?.[0];
-    const targets = section("Targets \\(issue #10\\)") ?? section("Targets");
-    const gateway = section("Gateway");
-    if (targets) {
-      out.push(
-        ``,
-        `### Self-hosted pipeline (\`npm run bench:pipeline\`)`,
-        ``,
-        ...(stamp ? [stamp, ``] : []),
-        ...(machine ? [machine, ``] : []),
-        targets,
-        ...(gateway ? [``, gateway] : []),
-        ``,
-        `All tables (the connector's writer designs, freshness quantiles): [bench/results/pipeline.md](bench/results/pipeline.md).`,
-      );
-    }
-  }
-  const exporter = join(ROOT, "bench/results/exporter.md");
-  if (existsSync(exporter)) {
-    const text = readFileSync(exporter, "utf8");
-    const section = (name: string) =>
-      new RegExp(`## ${name}\\n([\\s\\S]*?)(?=\\n## |$)`).exec(text)?.[1]?.trim();
-    const stamp = /^`npm run bench:exporter[^\n]*$/m.exec(text)?.[0];
-    const target = section("Target \\(issue #13\\)");
-    const scrape = section("Scrape time");
-    if (target) {
-      out.push(
-        ``,
-        `### Exporter scrape (\`npm run bench:exporter\`)`,
-        ``,
-        ...(stamp ? [stamp, ``] : []),
-        target,
-        ...(scrape ? [``, scrape] : []),
-        ``,
-        `Machine, method and where the database time goes: [bench/results/exporter.md](bench/results/exporter.md).`,
-      );
-    }
-  }
+  out.push(
+    ...resultsBlock({
+      file: "bench/results/pipeline.md",
+      title: "Self-hosted pipeline (`npm run bench:pipeline`)",
+      script: "bench:pipeline",
+      machine: true,
+      sections: ["Targets(?: \\(issue #10\\))?", "Gateway"],
+      footer:
+        "All tables (the connector's writer designs, freshness quantiles): [bench/results/pipeline.md](bench/results/pipeline.md).",
+    }),
+    ...resultsBlock({
+      file: "bench/results/exporter.md",
+      title: "Exporter scrape (`npm run bench:exporter`)",
+      script: "bench:exporter",
+      sections: ["Target \\(issue #13\\)", "Scrape time"],
+      footer:
+        "Machine, method and where the database time goes: [bench/results/exporter.md](bench/results/exporter.md).",
+    }),
+  );
   return out.join("\n").trim();
 }
 
