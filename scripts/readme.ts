@@ -100,7 +100,7 @@ export function modelBlock(): string {
 
 /** The body of a results page's `## <name>` section (`name` is a regular expression), trimmed. */
 function mdSection(text: string, name: string): string | undefined {
-  return new RegExp(`^## ${name}\\n([\\s\\S]*?)(?=\\n## |$)`, "m").exec(text)?.[1]?.trim();
+  return new RegExp(`(?:^|\\n)## ${name}\\n([\\s\\S]*?)(?=\\n## |(?![\\s\\S]))`).exec(text)?.[1]?.trim();
 }
 
 /**
