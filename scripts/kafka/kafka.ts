@@ -20,6 +20,7 @@ import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFile
 import { homedir } from "node:os";
 import { promisify } from "node:util";
 import { join } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
 import { stopGroup, type StopResult } from "../lib/process-group.ts";
 import { freePort, onFreePort } from "../lib/ports.ts";
 import { LineTail } from "../lib/wrangler-dev.ts";
@@ -342,6 +343,45 @@ export async function createTopics(k: RunningKafka, topics: readonly TopicSpec[]
       "TOPIC_FAILED",
       `creating topic ${failed.t.name} failed:\n${failed.output.slice(-2000)}`,
     );
+  }
+  await waitTopicsReady(k.bootstrap, topics);
+}
+
+/**
+ * Waits until the broker's metadata lists every topic with its partitions, each with a leader.
+ * TopicCommand returns once the controller committed the topic; the broker's metadata cache follows
+ * a moment later, and a client asking in between is told the topic does not exist (the gateway then
+ * answers 400 — seen in CI).
+ */
+async function waitTopicsReady(bootstrap: string, topics: readonly TopicSpec[], ms = 30_000): Promise<void> {
+  const admin = new Kafka({
+    brokers: [bootstrap],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  }).admin();
+  const deadline = Date.now() + ms;
+  let last: string;
+  try {
+    await admin.connect();
+    for (;;) {
+      try {
+        const { topics: seen } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
+        const notReady = topics.filter((t) => {
+          const m = seen.find((x) => x.name === t.name);
+          return !m || m.partitions.length !== t.partitions || m.partitions.some((p) => p.leader < 0);
+        });
+        if (notReady.length === 0) return;
+        last = `not ready: ${notReady.map((t) => t.name).join(", ")}`;
+      } catch (e) {
+        last = e instanceof Error ? e.message : String(e);
+      }
+      if (Date.now() > deadline) {
+        throw new KafkaError("TOPIC_FAILED", `topics not in the broker's metadata after ${ms} ms (${last})`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined);
   }
 }
 
