@@ -9,7 +9,8 @@
  * Everything lives under `.data/stack/` (PostgreSQL's cluster, Kafka's storage, the Worker's Durable
  * Object state, logs in `.data/stack/logs/`); the facts go to `.data/stack.env` as KEY=value lines.
  * Ports: PostgreSQL 127.0.0.1:5432 (PGPORT), the Worker 8787 (WORKER_PORT), the gateway 8790
- * (GATEWAY_PORT), the connector's /health 9465 (CONNECTOR_PORT); Kafka takes a free port. The API key
+ * (GATEWAY_PORT), the connector's /health 9465 (CONNECTOR_PORT), the exporter 9466 (EXPORTER_PORT); Kafka
+ * takes a free port. The API key
  * is the one `npm start` uses (`.dev.vars`, created if absent); the gateway's credentials are
  * generated once and kept in `.dev.vars` as comment lines, so `npm start` stays the embedded default.
  */
@@ -61,6 +62,7 @@ const ports = () => ({
   worker: portVar("WORKER_PORT", 8787),
   gateway: portVar("GATEWAY_PORT", 8790),
   connector: portVar("CONNECTOR_PORT", 9465),
+  exporter: portVar("EXPORTER_PORT", 9466),
 });
 
 function alive(pid: number): boolean {
@@ -105,7 +107,13 @@ async function preflight(): Promise<void> {
       `${missing}\n(npm test's set-up installs what is missing: node scripts/setup/ensure-deps.mjs --for stack)`,
     );
   const p = ports();
-  const names = { pg: "PGPORT", worker: "WORKER_PORT", gateway: "GATEWAY_PORT", connector: "CONNECTOR_PORT" };
+  const names = {
+    pg: "PGPORT",
+    worker: "WORKER_PORT",
+    gateway: "GATEWAY_PORT",
+    connector: "CONNECTOR_PORT",
+    exporter: "EXPORTER_PORT",
+  };
   for (const [k, port] of Object.entries(p)) {
     try {
       await assertPortFree("127.0.0.1", port);
@@ -157,6 +165,7 @@ async function run(): Promise<void> {
       workerPort: p.worker,
       gatewayPort: p.gateway,
       connectorPort: p.connector,
+      exporterPort: p.exporter,
       apiKeys,
       gatewayUser: creds.user,
       gatewayPassword: creds.password,
@@ -184,6 +193,9 @@ async function run(): Promise<void> {
     `Gateway:     ${facts.GATEWAY_URL}   (Basic ${facts.GATEWAY_USERNAME}:${facts.GATEWAY_PASSWORD}; /health, /metrics)`,
   );
   out(`Connector:   ${facts.CONNECTOR_URL}/health   and /metrics`);
+  out(
+    `Exporter:    ${facts.EXPORTER_URL}/metrics   (risk per host for Prometheus: prometheus/prometheus.yml scrapes these ports)`,
+  );
   out(`Kafka:       ${facts.KAFKA_BROKERS}`);
   out(
     `PostgreSQL:  DATABASE_URL=${facts.DATABASE_URL}${s.postgres.timescale ? "   (TimescaleDB)" : "   (plain PostgreSQL: TimescaleDB is not installed)"}`,
@@ -217,7 +229,7 @@ async function start(foreground: boolean): Promise<void> {
   }
   await preflight();
   out(
-    `starting the stack (PostgreSQL${timescaleInstalled() ? " + TimescaleDB" : ""}, Kafka, connector, gateway, wrangler dev); data in ${STACK_DIR}`,
+    `starting the stack (PostgreSQL${timescaleInstalled() ? " + TimescaleDB" : ""}, Kafka, connector, gateway, exporter, wrangler dev); data in ${STACK_DIR}`,
   );
   if (foreground) return run();
   mkdirSync(join(STACK_DIR, "logs"), { recursive: true });

@@ -27,6 +27,7 @@ import { Kafka, logLevel } from "kafkajs";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC } from "../../contracts/events.ts";
+import { LEVEL_VALUE } from "../../contracts/exporter.ts";
 import { HistoryResponseSchema, type HistoryResponse } from "../../contracts/rpc.ts";
 import { simulateFleet } from "../../simulator/fleet.ts";
 import { expectedRows, hostEvents, type EventRecord } from "../../timescale/testing/events.ts";
@@ -276,6 +277,18 @@ describe.skipIf(missing !== null)("the pipeline: Worker → gateway → Kafka �
     expect(latest!.point_time.getTime()).toBe(points.at(-1)!.timestamp);
     expect(latest!.prediction_time.toISOString()).toBe(last.as_of);
     expect(latest!.level).toBe(last.level);
+
+    // …and the exporter serves it to Prometheus, read from those rows.
+    const exposition = (await (await fetch(`${stack.exporter.url}/metrics`)).text()).split("\n");
+    const sample = (name: string, labels: Record<string, string>) =>
+      exposition
+        .filter(
+          (l) =>
+            l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
+        )
+        .map((l) => Number(l.slice(l.lastIndexOf(" ") + 1)));
+    expect(sample("downtime_level", { tenant: TENANT, host })).toEqual([LEVEL_VALUE[last.level]]);
+    expect(sample("downtime_risk", { tenant: TENANT, host, horizon: "30m" })).toEqual([last.risk["30m"]]);
   }, 300_000);
 
   it("gateway stopped for 60 s: the objects keep their outbox and deliver it afterwards, exactly N rows", async () => {

@@ -6,8 +6,9 @@
  * temporary directory, and stop, kill and restart its parts.
  *
  * Order: PostgreSQL → Kafka (+ topics) → connector (applies the migrations, joins its group) →
- * gateway → wrangler dev. `stop()` goes the other way: the edge first, so nothing new arrives, then
- * the gateway, the connector (after its batch in hand), Kafka, PostgreSQL.
+ * gateway → exporter (Prometheus metrics read from the database) → wrangler dev. `stop()` goes the
+ * other way: the edge first, so nothing new arrives, then the exporter, the gateway, the connector
+ * (after its batch in hand), Kafka, PostgreSQL.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -38,6 +39,7 @@ export interface StackOptions {
   /** Ports of the gateway, the connector's /health and the Worker (default 0: free ones). */
   gatewayPort?: number;
   connectorPort?: number;
+  exporterPort?: number;
   workerPort?: number;
   /** The Worker's API_KEYS (JSON, as in `.dev.vars`). */
   apiKeys: string;
@@ -58,6 +60,7 @@ export interface StackFacts {
   DATABASE_URL: string;
   KAFKA_BROKERS: string;
   CONNECTOR_URL: string;
+  EXPORTER_URL: string;
 }
 
 export interface Stack {
@@ -65,6 +68,7 @@ export interface Stack {
   kafka: RunningKafka;
   gateway: NodeService;
   connector: NodeService;
+  exporter: NodeService;
   worker: WranglerDev;
   workerUrl: string;
   gatewayUser: string;
@@ -154,6 +158,25 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await waitHealthy("gateway", `${gateway.url}/health`, 60_000, () => gateway.lastLines());
     log(`gateway: ${gateway.url}`);
 
+    const exporter = new NodeService({
+      name: "exporter",
+      cwd: o.root,
+      entry: "exporter/main.ts",
+      env: {
+        DATABASE_URL: postgres.url,
+        KAFKA_BROKERS: kafka.bootstrap,
+        EXPORTER_PORT: String(o.exporterPort ?? 0),
+      },
+      portVar: "EXPORTER_PORT",
+      urlLine: /exporter listening on (http:\/\/\S+)/,
+      logFile: join(logs, "exporter.log"),
+    });
+    stops.push(() => exporter.stop());
+    log("exporter: starting…");
+    await exporter.start();
+    await waitHealthy("exporter", `${exporter.url}/health`, 60_000, () => exporter.lastLines());
+    log(`exporter: ${exporter.url}/metrics`);
+
     // wrangler reads the Worker's variables from this file (not from .dev.vars, which `npm start`
     // keeps for the embedded default).
     const envFile = join(o.dataDir, "worker.vars");
@@ -196,6 +219,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       kafka,
       gateway,
       connector,
+      exporter,
       worker,
       workerUrl,
       gatewayUser,
@@ -208,11 +232,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         DATABASE_URL: postgres.url,
         KAFKA_BROKERS: kafka.bootstrap,
         CONNECTOR_URL: connector.url,
+        EXPORTER_URL: exporter.url,
       }),
       groups: () => ({
         worker: worker.pid,
         gateway: gateway.pgid,
         connector: connector.pgid,
+        exporter: exporter.pgid,
         kafka: kafka.pgid(),
         postgres: postgres.pgid(),
       }),
