@@ -33,7 +33,14 @@ export interface DataFile {
   /** Microsecond keys (exact, for matching label timestamps) and epoch ms (for detectors). */
   timestampKey: number[];
   timestampMs: number[];
+  /** NaN where the cell is empty or `NaN` (a missing value); see `readDataFile`. */
   value: number[];
+  /** Rows whose timestamp is before the previous row's (e.g. a daylight-saving fall-back hour). */
+  backwardRows: number;
+  /** Rows whose timestamp equals the previous row's. */
+  repeatedRows: number;
+  /** Rows with an empty or `NaN` value cell. */
+  missingValues: number;
 }
 
 function requireDir(path: string, what: string): void {
@@ -112,9 +119,31 @@ function parseNumber(text: string, label: string, line: number, what: string): n
   return v;
 }
 
+/** Empty cells and pandas' spellings of a missing number (what `DataFrame.to_csv` writes for NaN). */
+const MISSING_VALUE = /^(?:|nan|NaN|NAN|null|NULL|NA|N\/A)$/;
+
 /**
- * Reads `dataDir/name`: header with `timestamp` and `value`, rows in time order. Repeated timestamps
- * are kept (NAB's own data repeats some around DST changes); going back in time is an error.
+ * A data file's value cell: a number, NaN for a missing value (empty or `NaN`), and ±Number.MAX_VALUE
+ * for a literal beyond the float range (`1e400`, `Infinity`): a huge value is an observation, not a gap.
+ * Anything else (`abc`) means the file is not NAB layout and is an error naming the line.
+ */
+function parseValue(text: string, label: string, line: number): number {
+  const t = text.trim();
+  if (MISSING_VALUE.test(t)) return Number.NaN;
+  const v = Number(t);
+  if (Number.isNaN(v))
+    throw new NabFileError("malformed_csv", `${label} line ${line}: value "${text}" is not a finite number`);
+  return Math.min(Number.MAX_VALUE, Math.max(-Number.MAX_VALUE, v));
+}
+
+/**
+ * Reads `dataDir/name`: header with `timestamp` and `value`, one result row per data row, in file order.
+ *
+ * Real metric files are kept as they are, since NAB scores row by row: repeated timestamps (NAB's own
+ * data repeats some around DST changes), duplicated rows, timestamps that go back (a daylight-saving
+ * fall-back hour; counted in `backwardRows`, never reordered or dropped), gaps and irregular steps.
+ * Empty or `NaN` value cells are missing values (NaN; the row is still scored). Only text that is not
+ * a timestamp or a number is an error.
  */
 export function readDataFile(dataDir: string, name: string): DataFile {
   const table = readCsv(join(dataDir, ...name.split("/")), name);
@@ -127,6 +156,9 @@ export function readDataFile(dataDir: string, name: string): DataFile {
     timestampKey: [],
     timestampMs: [],
     value: [],
+    backwardRows: 0,
+    repeatedRows: 0,
+    missingValues: 0,
   };
   for (const { line, fields } of table.rows) {
     const tsText = fields[tsCol] as string;
@@ -139,13 +171,11 @@ export function readDataFile(dataDir: string, name: string): DataFile {
       );
     }
     const prev = file.timestampKey[file.timestampKey.length - 1];
-    if (prev !== undefined && instant.key < prev) {
-      throw new NabFileError(
-        "malformed_csv",
-        `${name} line ${line}: timestamp "${tsText}" is before the previous row's; rows must be in time order`,
-      );
-    }
-    file.value.push(parseNumber(valueText, name, line, "value"));
+    if (prev !== undefined && instant.key < prev) file.backwardRows++;
+    else if (prev !== undefined && instant.key === prev) file.repeatedRows++;
+    const value = parseValue(valueText, name, line);
+    if (Number.isNaN(value)) file.missingValues++;
+    file.value.push(value);
     file.timestampText.push(tsText);
     file.valueText.push(valueText);
     file.timestampKey.push(instant.key);

@@ -93,6 +93,13 @@ export async function runNabBench(opts: NabRunOptions, log: NabLog): Promise<Nab
   const windows = names.map((name) => {
     const file = readDataFile(opts.dataDir, name);
     data.push(file);
+    const odd = [
+      file.backwardRows > 0 ? `${file.backwardRows} row(s) go back in time` : "",
+      file.repeatedRows > 0 ? `${file.repeatedRows} row(s) repeat the previous timestamp` : "",
+      file.missingValues > 0 ? `${file.missingValues} row(s) have no value` : "",
+    ].filter((x) => x !== "");
+    // Kept and scored in file order (NAB scores by row); the detector's policy is in its README.
+    if (odd.length > 0) log.warn(`${name}: ${odd.join(", ")}; scored in file order`);
     return resolveWindows(name, file.timestampKey, labels[name] ?? []);
   });
   const rows = data.reduce((n, f) => n + f.value.length, 0);

@@ -1,0 +1,145 @@
+/**
+ * bench:nab on messy but real-looking NAB-layout files, all generated here (no NAB data): a
+ * daylight-saving fall-back hour, duplicated rows, timestamps that jump back, gaps of days, irregular
+ * steps, constant stretches, huge values and empty / NaN cells. Every row must get a score in 0..1, in
+ * file order, and the run must not stop.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { readDataFile, resultPath } from "./nab-io.ts";
+import { runNabBench } from "./nab-run.ts";
+
+const root = mkdtempSync(join(tmpdir(), "nab-robust-test-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const MIN = 60_000;
+const T0 = Date.UTC(2015, 10, 1);
+/** NAB's timestamp text for epoch ms (NAB files carry no zone: local wall time). */
+const stamp = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+/** A daily-ish wave with deterministic jitter, so the detector has something to learn. */
+const wave = (i: number): number => 50 + 10 * Math.sin((2 * Math.PI * i) / 288) + ((i * 7919) % 13) / 13;
+
+interface Rows {
+  ts: number[];
+  value: string[];
+}
+const regular = (n: number, stepMs = 5 * MIN): Rows => ({
+  ts: Array.from({ length: n }, (_, i) => T0 + i * stepMs),
+  value: Array.from({ length: n }, (_, i) => wave(i).toFixed(3)),
+});
+
+/** Each case: rows as a sensor or exporter might really write them. */
+function cases(): Record<string, Rows> {
+  const n = 1200;
+  // Fall-back: 01:00–01:55 local time twice (NAB's files are local wall time).
+  const fallBack = regular(n);
+  const at = 600;
+  fallBack.ts = fallBack.ts.map((t, i) => (i >= at ? t - 60 * MIN : t));
+  const dup = regular(n);
+  const dupTs: number[] = [];
+  const dupValue: string[] = [];
+  dup.ts.forEach((t, i) => {
+    const copies = i % 50 === 0 ? 3 : 1;
+    for (let k = 0; k < copies; k++) {
+      dupTs.push(t);
+      dupValue.push(dup.value[i] as string);
+    }
+  });
+  const backward = regular(n);
+  backward.ts[700] = T0 - 400 * 86_400_000; // one garbage row a year back
+  backward.ts[701] = (backward.ts[701] as number) - 3 * 86_400_000; // and one three days back
+  const gaps = regular(n);
+  gaps.ts = gaps.ts.map((t, i) => (i >= 800 ? t + 40 * 86_400_000 : i >= 400 ? t + 9 * 86_400_000 : t));
+  const irregular = regular(n);
+  irregular.ts = irregular.ts.map((_, i) => T0 + Math.floor(i * 5 * MIN + ((i * 104729) % 17) * 37_000));
+  for (let i = 1; i < irregular.ts.length; i++)
+    irregular.ts[i] = Math.max(irregular.ts[i] as number, (irregular.ts[i - 1] as number) + 1000);
+  const constant = regular(n);
+  constant.value = constant.value.map((v, i) => (i < 900 ? "0" : i < 1000 ? "7" : v));
+  const huge = regular(n);
+  huge.value = huge.value.map((v, i) =>
+    i === 500 ? "1e308" : i === 600 ? "-1e400" : i === 700 ? "Infinity" : i > 1100 ? "3.2e250" : v,
+  );
+  const missing = regular(n);
+  missing.value = missing.value.map((v, i) => (i % 97 === 0 ? "" : i % 101 === 0 ? "NaN" : v));
+  return {
+    "messy/fall_back.csv": fallBack,
+    "messy/duplicated_rows.csv": { ts: dupTs, value: dupValue },
+    "messy/backward.csv": backward,
+    "messy/gaps_of_days.csv": gaps,
+    "messy/irregular_steps.csv": irregular,
+    "messy/constant_stretch.csv": constant,
+    "messy/huge_values.csv": huge,
+    "messy/missing_values.csv": missing,
+  };
+}
+
+function writeCorpus(): { data: string; labels: string; files: Record<string, Rows> } {
+  const data = join(root, "data");
+  const files = cases();
+  const labels: Record<string, [string, string][]> = {};
+  for (const [name, rows] of Object.entries(files)) {
+    const path = join(data, ...name.split("/"));
+    mkdirSync(dirname(path), { recursive: true });
+    const lines = rows.ts.map((t, i) => `${stamp(t)},${rows.value[i] as string}`);
+    writeFileSync(path, ["timestamp,value", ...lines].join("\n") + "\n");
+    // One window on rows whose timestamps occur once (NAB's labeler needs exact, unique ends).
+    labels[name] = [[stamp(rows.ts[300] as number), stamp(rows.ts[340] as number)]];
+  }
+  const labelsPath = join(root, "labels.json");
+  writeFileSync(labelsPath, JSON.stringify(labels));
+  return { data, labels: labelsPath, files };
+}
+
+describe("bench:nab on messy NAB-layout files", () => {
+  it("reads a fall-back hour, backward rows and missing values in file order, counting them", () => {
+    const { data, files } = writeCorpus();
+    const fb = readDataFile(data, "messy/fall_back.csv");
+    expect(fb.timestampText).toEqual(files["messy/fall_back.csv"]?.ts.map(stamp));
+    expect(fb.backwardRows).toBe(1);
+    expect(fb.repeatedRows).toBe(0);
+    const dup = readDataFile(data, "messy/duplicated_rows.csv");
+    expect(dup.repeatedRows).toBe(2 * 24);
+    expect(readDataFile(data, "messy/backward.csv").backwardRows).toBe(1);
+    const miss = readDataFile(data, "messy/missing_values.csv");
+    expect(miss.missingValues).toBe(miss.value.filter(Number.isNaN).length);
+    expect(miss.missingValues).toBeGreaterThan(20);
+    expect(miss.valueText[0]).toBe(""); // written back verbatim
+    const huge = readDataFile(data, "messy/huge_values.csv");
+    expect(huge.value[600]).toBe(-Number.MAX_VALUE);
+    expect(huge.value[700]).toBe(Number.MAX_VALUE);
+    expect(huge.value.every(Number.isFinite)).toBe(true);
+  });
+
+  it("scores every row of every file, in order, with no NaN, and says which files were odd", async () => {
+    const { data, labels, files } = writeCorpus();
+    const out = join(root, "out");
+    const warnings: string[] = [];
+    const result = await runNabBench(
+      { dataDir: data, labelsPath: labels, outDir: out, detector: "edge" },
+      { info: () => {}, progress: () => {}, warn: (l) => warnings.push(l) },
+    );
+    expect(result.files).toBe(Object.keys(files).length);
+    for (const [name, rows] of Object.entries(files)) {
+      const text = readFileSync(resultPath(join(out, "edge"), "edge", name), "utf8")
+        .trimEnd()
+        .split("\n");
+      expect(text[0]).toBe("timestamp,value,anomaly_score");
+      const body = text.slice(1).map((l) => l.split(","));
+      expect(body.length, name).toBe(rows.ts.length);
+      body.forEach(([ts, value, score], i) => {
+        expect(ts, `${name} row ${i + 1}`).toBe(stamp(rows.ts[i] as number));
+        expect(value).toBe(rows.value[i]);
+        const s = Number(score);
+        expect(Number.isFinite(s) && s >= 0 && s <= 1, `${name} row ${i + 1}: ${score}`).toBe(true);
+      });
+    }
+    for (const p of result.profiles) expect(Number.isFinite(p.normalisedScore)).toBe(true);
+    expect(warnings).toContain("messy/fall_back.csv: 1 row(s) go back in time; scored in file order");
+    expect(
+      warnings.some((w) => w.startsWith("messy/missing_values.csv:") && w.includes("have no value")),
+    ).toBe(true);
+  });
+});
