@@ -17,8 +17,10 @@
 //   `$(pg_config --pkglibdir)/timescaledb-2.28.3.so` and its control file exist. Without the archive, root
 //   or the build tools: one line says TimescaleDB is unavailable and tests use plain PostgreSQL.
 // - Prometheus 2.42 (prometheus, promtool), Alertmanager 0.25 (amtool) and docker-compose, Debian's, for
-//   the monitoring tests (#13): `apt-get install --no-install-recommends prometheus
-//   prometheus-alertmanager docker-compose`, as root with apt-get; otherwise those tests are SKIPPED.
+//   the monitoring tests (#13), node_exporter for the remote_write live test and Chromium for the status
+//   page's browser tests (#12): `apt-get install --no-install-recommends prometheus
+//   prometheus-alertmanager docker-compose prometheus-node-exporter chromium`, as root with apt-get;
+//   otherwise those tests are SKIPPED.
 // These run here, before vitest starts, because test files run in parallel and two apt-get runs would
 // fight over the dpkg lock.
 // One line per step; a tool's own output is kept in .data/setup/<step>.log and shown only when it fails.
@@ -273,6 +275,9 @@ const MONITORING_PACKAGES = {
   prometheus: ["prometheus", "promtool"],
   "prometheus-alertmanager": ["amtool"],
   "docker-compose": ["docker-compose"],
+  // #12: the remote_write live test scrapes a real node_exporter; the status page is tested in Chromium.
+  "prometheus-node-exporter": ["prometheus-node-exporter"],
+  chromium: ["chromium"],
 };
 const onPath = (bin) => spawnSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" }).status === 0;
 
@@ -295,7 +300,7 @@ function ensureMonitoringTools() {
     return;
   }
   console.warn(
-    `\n[setup] WARNING: ${missing.join(", ")} not installed; the Prometheus/Alertmanager/Compose tests will be SKIPPED.\n` +
+    `\n[setup] WARNING: ${missing.join(", ")} not installed; the Prometheus/Alertmanager/Compose/node_exporter/browser tests that need them will be SKIPPED.\n` +
       `  sudo apt-get install --no-install-recommends ${missing.join(" ")}\n`,
   );
 }
