@@ -4,20 +4,12 @@
  * is touched; points are grouped by host, one Durable Object call per host.
  */
 import type { Hono } from "hono";
-import {
-  BatchBody,
-  MAX_BODY_BYTES,
-  PointBody,
-  type BatchIngest,
-  type PointIngest,
-} from "../../contracts/api.ts";
+import { BatchBody, MAX_BODY_BYTES, PointBody, type BatchIngest } from "../../contracts/api.ts";
 import type { StoredPoint } from "../../contracts/points.ts";
-import { IngestResponseSchema, parseRpc } from "../../contracts/rpc.ts";
 import { guard, type AppContext, type AppEnv } from "../context.ts";
 import { readJson } from "../body.ts";
 import { ApiError, validate } from "../errors.ts";
-import { updateIndex } from "../index-update.ts";
-import { hostMonitor } from "../objects.ts";
+import { ingestByHost } from "../ingest.ts";
 import { checkPointCount, toStoredPoints } from "../schemas.ts";
 import { defaultHost } from "./host-param.ts";
 
@@ -57,17 +49,7 @@ export function metricsRoute(app: Hono<AppEnv>): void {
   app.post("/metrics", async (c) => {
     const { tenant } = await guard(c, "write");
     const { isBatch, byHost } = await parseMetrics(c);
-    const results = await Promise.all(
-      [...byHost].map(async ([host, points]) =>
-        parseRpc(
-          IngestResponseSchema,
-          await hostMonitor(c.env, tenant, host).ingest({ tenant, host, points }),
-          "ingest response",
-        ),
-      ),
-    );
-    updateIndex(c, tenant, results);
-    const perHost: PointIngest[] = results.map(({ index: _index, ...r }) => r);
+    const perHost = await ingestByHost(c, tenant, byHost);
     if (!isBatch) return c.json(perHost[0]);
     const sum = (k: "accepted" | "duplicates" | "dropped_late") => perHost.reduce((s, r) => s + r[k], 0);
     const body: BatchIngest = {
