@@ -35,3 +35,11 @@ export {
   type LabelledScores,
   type ProfileResult,
 } from "./corpus.ts";
+export {
+  CrossValidator,
+  assignFolds,
+  type CvCorpus,
+  type CvProfileResult,
+  type FoldChoice,
+  type InSampleResult,
+} from "./cv.ts";

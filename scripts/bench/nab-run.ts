@@ -6,8 +6,9 @@ import {
   resolveWindows,
   type LabelledScores,
   type ProfileResult,
+  type WindowRows,
 } from "../../model/nab/index.ts";
-import { DETECTORS } from "./nab-detectors.ts";
+import { DETECTORS, type OnlineDetector, type Params } from "./nab-detectors.ts";
 import {
   listCsvFiles,
   NabFileError,
@@ -69,29 +70,36 @@ function strayResults(dir: string, detector: string, names: readonly string[]): 
   return stray;
 }
 
-export async function runNabBench(opts: NabRunOptions, log: NabLog): Promise<NabRunResult> {
-  const labels = readLabels(opts.labelsPath);
-  const names = listCsvFiles(opts.dataDir);
-  if (names.length === 0) throw new NabFileError("missing_path", `no *.csv files under ${opts.dataDir}`);
+/** A NAB-layout folder read and checked: data files in name order with their windows as rows. */
+export interface NabCorpus {
+  names: string[];
+  data: DataFile[];
+  windows: WindowRows[][];
+  rows: number;
+}
+
+/** Reads and checks every data file and the labels (before any possibly long detector run). */
+export function loadNabCorpus(dataDir: string, labelsPath: string, log: NabLog): NabCorpus {
+  const labels = readLabels(labelsPath);
+  const names = listCsvFiles(dataDir);
+  if (names.length === 0) throw new NabFileError("missing_path", `no *.csv files under ${dataDir}`);
   const unlabelled = names.filter((n) => !Object.hasOwn(labels, n));
   if (unlabelled.length > 0) {
     throw new NabFileError(
       "missing_label",
-      `${opts.labelsPath} has no key for ${unlabelled.length} data file(s): ${unlabelled.join(", ")} ` +
+      `${labelsPath} has no key for ${unlabelled.length} data file(s): ${unlabelled.join(", ")} ` +
         `(use [] for a file without anomalies)`,
     );
   }
   const unused = Object.keys(labels).filter((k) => !names.includes(k));
   if (unused.length > 0) {
     log.warn(
-      `${unused.length} label key(s) have no data file under ${opts.dataDir} and are ignored: ${unused.join(", ")}`,
+      `${unused.length} label key(s) have no data file under ${dataDir} and are ignored: ${unused.join(", ")}`,
     );
   }
-
-  // Read and check everything before a possibly long detector run.
   const data: DataFile[] = [];
   const windows = names.map((name) => {
-    const file = readDataFile(opts.dataDir, name);
+    const file = readDataFile(dataDir, name);
     data.push(file);
     const odd = [
       file.backwardRows > 0 ? `${file.backwardRows} row(s) go back in time` : "",
@@ -103,6 +111,28 @@ export async function runNabBench(opts: NabRunOptions, log: NabLog): Promise<Nab
     return resolveWindows(name, file.timestampKey, labels[name] ?? []);
   });
   const rows = data.reduce((n, f) => n + f.value.length, 0);
+  return { names, data, windows, rows };
+}
+
+/**
+ * Runs one detector over one file, online, checking every score is in 0..1.
+ * The detector sees rows one by one, never anything after row r, and no file-wide statistics (NAB
+ * hands its detectors the file's min/max; ours get nothing of the kind).
+ */
+export function runDetector(detector: OnlineDetector, file: DataFile, label: string): Float64Array {
+  const out = new Float64Array(file.value.length);
+  for (let r = 0; r < file.value.length; r++) {
+    const s = detector.update(file.timestampMs[r] as number, file.value[r] as number);
+    if (!(typeof s === "number" && s >= 0 && s <= 1)) {
+      throw new Error(`detector ${label} returned ${String(s)} for ${file.name} row ${r + 1}, expected 0..1`);
+    }
+    out[r] = s;
+  }
+  return out;
+}
+
+export async function runNabBench(opts: NabRunOptions, log: NabLog): Promise<NabRunResult> {
+  const { names, data, windows, rows } = loadNabCorpus(opts.dataDir, opts.labelsPath, log);
 
   let scores: Float64Array[];
   if (opts.scoreOnlyDir !== undefined) {
@@ -121,24 +151,12 @@ export async function runNabBench(opts: NabRunOptions, log: NabLog): Promise<Nab
     const load = DETECTORS[opts.detector];
     if (load === undefined)
       throw new Error(`unknown detector "${opts.detector}" (known: ${Object.keys(DETECTORS).join(", ")})`);
-    const factory = await load();
+    const spec = await load();
     const detectorDir = join(opts.outDir, opts.detector);
     scores = [];
     for (const [i, file] of data.entries()) {
       const started = performance.now();
-      const detector = factory();
-      const out = new Float64Array(file.value.length);
-      for (let r = 0; r < file.value.length; r++) {
-        // Online: the detector sees rows one by one, never anything after row r, and no file-wide
-        // statistics (NAB hands its detectors the file's min/max; ours get nothing of the kind).
-        const s = detector.update(file.timestampMs[r] as number, file.value[r] as number);
-        if (!(typeof s === "number" && s >= 0 && s <= 1)) {
-          throw new Error(
-            `detector "${opts.detector}" returned ${String(s)} for ${file.name} row ${r + 1}, expected 0..1`,
-          );
-        }
-        out[r] = s;
-      }
+      const out = runDetector(spec.create(spec.grid[0] as Params), file, `"${opts.detector}"`);
       const path = resultPath(detectorDir, opts.detector, file.name);
       writeResultFile(path, file, out);
       scores.push(out);

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { NabInputError } from "../../model/nab/index.ts";
 import { DETECTORS } from "./nab-detectors.ts";
 import { NabFileError } from "./nab-io.ts";
+import { runNabCv } from "./nab-cv.ts";
 import { runNabBench } from "./nab-run.ts";
 import { resultsNote, resultsTarget } from "./results.ts";
 
@@ -24,6 +25,12 @@ const USAGE = `usage: npm run bench:nab -- [options]
   --detector NAME    detector to run (${Object.keys(DETECTORS).join(", ")}), or the name of the
                      results to score with --score-only           [edge]
   --score-only DIR   score DIR/<category>/<detector>_<file>.csv (or DIR/<detector>/…) instead of running
+  --cv               cross-validate by file: the detector's parameter grid and each profile's threshold
+                     chosen on the training folds, scored on the held-out files (writes <detector>_cv.*)
+  --folds K          folds for --cv, by file (0 = leave-one-file-out)        [6]
+  --seed N           seed of the fold assignment                             [1]
+  --ablate           with --cv: also cross-validate the default configuration with one parameter
+                     changed at a time (the detector's ablation list)
   --help`;
 
 const argsSchema = z.object({
@@ -36,8 +43,18 @@ const argsSchema = z.object({
     .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, "letters, digits and '-' only (NAB splits file names on '_')")
     .default("edge"),
   "score-only": z.string().min(1).optional(),
+  cv: z.boolean().default(false),
+  folds: z.coerce.number().int().min(0).default(6),
+  seed: z.coerce.number().int().min(0).default(1),
+  ablate: z.boolean().default(false),
   help: z.boolean().optional(),
 });
+
+const log = {
+  info: (line: string) => console.log(line),
+  progress: (line: string) => console.error(line),
+  warn: (line: string) => console.warn(`warning: ${line}`),
+};
 
 async function main(argv: string[]): Promise<number> {
   let raw;
@@ -51,6 +68,10 @@ async function main(argv: string[]): Promise<number> {
         "write-results": { type: "boolean" },
         detector: { type: "string" },
         "score-only": { type: "string" },
+        cv: { type: "boolean" },
+        folds: { type: "string" },
+        seed: { type: "string" },
+        ablate: { type: "boolean" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -78,7 +99,31 @@ async function main(argv: string[]): Promise<number> {
     console.error(`error: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
     return 2;
   }
+  if ((args.ablate || raw.folds !== undefined || raw.seed !== undefined) && !args.cv) {
+    console.error(`error: --folds, --seed and --ablate go with --cv\n${USAGE}`);
+    return 2;
+  }
+  if (args.cv && args["score-only"] !== undefined) {
+    console.error(`error: --cv runs the detector's grid; it does not take --score-only\n${USAGE}`);
+    return 2;
+  }
   try {
+    if (args.cv) {
+      await runNabCv(
+        {
+          dataDir: args.data,
+          labelsPath: args.labels,
+          outDir: target.dir,
+          detector: args.detector,
+          folds: args.folds,
+          seed: args.seed,
+          ablate: args.ablate,
+        },
+        log,
+      );
+      console.log(resultsNote(ROOT, target));
+      return 0;
+    }
     await runNabBench(
       {
         dataDir: args.data,
@@ -87,11 +132,7 @@ async function main(argv: string[]): Promise<number> {
         detector: args.detector,
         scoreOnlyDir: args["score-only"],
       },
-      {
-        info: (line) => console.log(line),
-        progress: (line) => console.error(line),
-        warn: (line) => console.warn(`warning: ${line}`),
-      },
+      log,
     );
     console.log(resultsNote(ROOT, target));
     return 0;

@@ -29,6 +29,11 @@ export interface DetectorConfig {
    * applies at any sampling step (weight 1 − e^(−Δt/τ)); `seasonSmoothing` is then unused.
    */
   seasonSmoothingMinutes: number;
+  /**
+   * Floor of a bin's residual scale, as a fraction of the all-bin scale: a bin that happened to be
+   * quiet on the days it was seen does not make ordinary noise look extreme.
+   */
+  seasonDevFloor: number;
   /** Fraction of its distance to the slow level that the seen range gives up per step. */
   rangeDecay: number;
   /** Range excursions below this fraction of the range are ignored. */
@@ -59,6 +64,7 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<DetectorConfig> = {
   seasonAlpha: 0.6,
   seasonSmoothing: 0.1,
   seasonSmoothingMinutes: 60,
+  seasonDevFloor: 0.5,
   rangeDecay: 0.000034,
   noveltyOffset: 0.025,
   noveltyMinSteps: 0,
@@ -107,6 +113,8 @@ const configSchema = z.object({
   seasonAlpha: z.number().gt(0).lte(1),
   seasonSmoothing: z.number().gt(0).lte(1),
   seasonSmoothingMinutes: z.number().min(0),
+  // Absent in snapshots written before it was a setting (it was the constant 0.5).
+  seasonDevFloor: z.number().min(0).default(0.5),
   rangeDecay: z.number().min(0).lte(1),
   noveltyOffset: z.number().min(0),
   noveltyMinSteps: z.number().min(0),
@@ -298,7 +306,7 @@ export class MetricAnomalyDetector {
       const residual = Math.abs(s.smoothed - s.seasonMean[bin]!);
       const dev = s.seasonDev[bin]!;
       if (dev >= 0) {
-        seasonSurprise = residual / (Math.max(dev, 0.5 * s.seasonScale) + floor);
+        seasonSurprise = residual / (Math.max(dev, c.seasonDevFloor * s.seasonScale) + floor);
         // Weight by the time this point covers within the bin, so a bin learns `seasonAlpha` per day
         // whatever the sampling step (at 60 s a 10-min bin gets 10 points a day, at 1 h one in six).
         const covered = Math.min(1, (dtMinutes * 60_000 * c.seasonBins) / DAY_MS);
