@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MetricAnomalyDetector, anomalyFactory, createNabDetector } from "./index.ts";
+import { MetricAnomalyDetector, anomalyFactory, createNabDetector, digitsToScore } from "./index.ts";
 
 const STEP_MS = 300_000; // 5 min, like NAB's AWS series
 const T0 = Date.UTC(2024, 0, 1);
@@ -251,3 +251,35 @@ function runSnapshot(values: readonly (number | null)[]) {
   run(values, d);
   return d.toJSON();
 }
+
+describe("score is continuous and monotone in the evidence (no pile-up at exactly 1)", () => {
+  it("digitsToScore: 0 at no evidence, linear to 0.5, then strictly increasing below 1", () => {
+    expect(digitsToScore(0, 5)).toBe(0);
+    expect(digitsToScore(Number.NaN, 5)).toBe(0);
+    expect(digitsToScore(-1, 5)).toBe(0);
+    expect(digitsToScore(1, 5)).toBeCloseTo(0.2, 12);
+    expect(digitsToScore(2.5, 5)).toBeCloseTo(0.5, 12);
+    // Continuous at the knee, value and slope.
+    expect(digitsToScore(2.5 + 1e-9, 5) - digitsToScore(2.5 - 1e-9, 5)).toBeCloseTo(2e-9 / 5, 15);
+    let prev = 0;
+    for (const d of [0.1, 1, 2.4, 2.6, 5, 20, 100, 1e4, 2e7]) {
+      const s = digitsToScore(d, 5);
+      expect(s).toBeGreaterThan(prev);
+      expect(s).toBeLessThan(1);
+      prev = s;
+    }
+  });
+
+  it("a larger spike scores higher than a smaller one, both below 1", () => {
+    const peakOf = (jump: number): number => {
+      const values = noisy(600, 3);
+      values[500] = 50 + jump;
+      return run(values)[500]!;
+    };
+    const small = peakOf(30);
+    const large = peakOf(300);
+    expect(small).toBeGreaterThan(0.9);
+    expect(large).toBeGreaterThan(small);
+    expect(large).toBeLessThan(1);
+  });
+});

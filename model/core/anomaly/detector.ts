@@ -42,7 +42,10 @@ export interface DetectorConfig {
   noveltyMinSteps: number;
   /** Surprisal (decimal digits) of a value just outside the seen range; grows with the excursion. */
   noveltyDigits: number;
-  /** Surprisal (decimal digits) that maps to score 1; the score is linear below it. */
+  /**
+   * Scale of the score: digits / this up to score 0.5, then 1 − this / (4 · digits), approaching 1
+   * (see `digitsToScore`).
+   */
   fullScoreDigits: number;
   /** Per-step decay of the recent peak score. */
   peakDecay: number;
@@ -386,14 +389,26 @@ export class MetricAnomalyDetector {
 
   private emit(digits: number): number {
     const c = this.config;
-    let score = Math.min(1, digits / c.fullScoreDigits);
-    if (!(score > 0)) score = 0;
+    let score = digitsToScore(digits, c.fullScoreDigits);
     const decayed = this.s.peak * c.peakDecay;
     this.s.peak = Math.max(score, decayed);
     // Only a new high stands out: the tail of an alert is damped, so one event gives one alert.
     if (score <= decayed) score *= c.peakDamping;
     return score;
   }
+}
+
+/**
+ * Surprisal → score, continuous and strictly increasing in the evidence: linear (digits / full) up to
+ * 0.5, then 1 − full / (4 · digits), which meets the line with the same slope and approaches 1 without
+ * reaching it for any evidence the channels can report (≤ ≈ 2·10⁷ digits), so strong evidence is still
+ * ranked by its strength instead of piling up at exactly 1. Below 0.5 the score is the old
+ * min(1, digits / full) unchanged. 0 (or NaN) digits → 0.
+ */
+export function digitsToScore(digits: number, fullScoreDigits: number): number {
+  if (!(digits > 0)) return 0;
+  const half = 0.5 * fullScoreDigits;
+  return digits <= half ? digits / fullScoreDigits : 1 - fullScoreDigits / (4 * digits);
 }
 
 const DEFAULT_CONFIG: DetectorConfig = configSchema.parse(resolveConfig());

@@ -15,6 +15,7 @@ export {
   DEFAULT_DETECTOR_CONFIG,
   MetricAnomalyDetector,
   detectorSnapshotSchema,
+  digitsToScore,
   type ChannelDigits,
   type DetectorConfig,
   type DetectorOptions,

@@ -52,8 +52,9 @@ describe("MetricAnomalyDetector on messy streams", () => {
   });
 
   it("still flags the step after a long constant stretch and a big excursion after huge ones", () => {
-    expect(Math.max(...scores(CASES["constant zero, then a step"]!).slice(2500, 2510))).toBe(1);
-    expect(Math.max(...scores(CASES["constant, then ±1.8e308"]!).slice(2000, 2010))).toBe(1);
+    // Near 1, not exactly 1: the score approaches 1 with the evidence (digitsToScore).
+    expect(Math.max(...scores(CASES["constant zero, then a step"]!).slice(2500, 2510))).toBeGreaterThan(0.99);
+    expect(Math.max(...scores(CASES["constant, then ±1.8e308"]!).slice(2000, 2010))).toBeGreaterThan(0.99);
   });
 
   it("a backward row counts as zero elapsed time; the clock then follows the rows", () => {
