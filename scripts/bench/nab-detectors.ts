@@ -38,4 +38,8 @@ export const DETECTORS: Readonly<Record<string, () => Promise<DetectorSpec>>> = 
   // The scoring core's anomaly path, the code the edge runs (model/core/anomaly).
   edge: async () => (await import("./nab-edge.ts")).edgeSpec,
   null: () => Promise.resolve(nullSpec),
+  // Alternative online detectors (#11 part 3; model/core/anomaly/README.md "Other detectors").
+  bocpd: () => import("../../model/core/anomaly/bocpd.ts").then((m) => m.bocpdSpec),
+  art: () => import("../../model/core/anomaly/art.ts").then((m) => m.artSpec),
+  ensemble: () => import("../../model/core/anomaly/ensemble.ts").then((m) => m.ensembleSpec),
 };

@@ -1,0 +1,146 @@
+/**
+ * Ensemble of online detectors: the edge's detector (detector.ts, default configuration) with the
+ * alternative detectors (bocpd.ts, art.ts, default configurations), combined per row.
+ *
+ * Combinations:
+ * - "max" / "mean": of the members' 0..1 scores as they are;
+ * - "tail-max": each member's score is first calibrated per stream into a tail probability, the
+ *   fraction of that member's own past scores at or above it (a decayed histogram), and the ensemble
+ *   reports the most surprising member, −log10 of its tail probability, as digits.
+ *
+ * Members run with their own defaults: the ensemble's grid chooses only the members and the
+ * combination, so `--cv` never tunes a member inside the ensemble. Pure TypeScript.
+ */
+import { MetricAnomalyDetector } from "./detector.ts";
+import { ArtDetector } from "./art.ts";
+import { BocpdDetector } from "./bocpd.ts";
+import { PeakDamper, digitsToScore } from "./score-shaping.ts";
+
+export type EnsembleConfig = {
+  /** Which detectors run next to the edge's. */
+  members: "edge+art" | "edge+bocpd" | "edge+art+bocpd";
+  combine: "max" | "mean" | "tail-max";
+  /** Histogram bins of the "tail-max" calibration (over the score range 0..1). */
+  calibrationBins: number;
+  /** Memory of the calibration histogram, rows (exponential forgetting). */
+  calibrationMemory: number;
+  /** "tail-max": digits that score 0.5. */
+  scoreScale: number;
+  /** "tail-max": per-row decay of the recent peak and the damping of rows not above it. */
+  peakDecay: number;
+  peakDamping: number;
+};
+
+export const DEFAULT_ENSEMBLE_CONFIG: Readonly<EnsembleConfig> = {
+  members: "edge+art",
+  combine: "max",
+  calibrationBins: 64,
+  calibrationMemory: 5000,
+  scoreScale: 2,
+  peakDecay: 0.99,
+  peakDamping: 0.5,
+};
+
+interface Member {
+  update(timestampMs: number, value: number | null): number;
+}
+
+/**
+ * Per-stream calibration of one member's scores: a decayed histogram of its past scores, and the
+ * tail probability P(past score ≥ s) of a new score s (with one pseudo-row at the top, so it is > 0).
+ */
+class TailCalibrator {
+  private readonly counts: Float64Array;
+  private total = 0;
+  constructor(
+    bins: number,
+    private readonly decay: number,
+  ) {
+    this.counts = new Float64Array(bins);
+  }
+
+  /** −log10 P(past ≥ s), then adds s to the history. */
+  digits(s: number): number {
+    const bins = this.counts.length;
+    const k = Math.min(bins - 1, Math.max(0, Math.floor(s * bins)));
+    let above = 1; // pseudo-row: a score never seen before has tail 1 / (total + 1)
+    for (let i = k; i < bins; i++) above += this.counts[i]!;
+    const d = Math.log10((this.total + 1) / above);
+    for (let i = 0; i < bins; i++) this.counts[i] = this.counts[i]! * this.decay;
+    this.total = this.total * this.decay + 1;
+    this.counts[k] = this.counts[k]! + 1;
+    return d;
+  }
+}
+
+export class EnsembleDetector {
+  readonly config: Readonly<EnsembleConfig>;
+  private readonly members: Member[];
+  private readonly calibrators: TailCalibrator[];
+  private readonly damper: PeakDamper;
+
+  constructor(config: Partial<EnsembleConfig> = {}) {
+    const c = { ...DEFAULT_ENSEMBLE_CONFIG, ...config };
+    if (!(Number.isInteger(c.calibrationBins) && c.calibrationBins >= 2 && c.calibrationBins <= 1024))
+      throw new RangeError("calibrationBins must be an integer 2..1024");
+    this.config = c;
+    const edge = new MetricAnomalyDetector();
+    this.members = [{ update: (t, v) => edge.update(t, v) }];
+    if (c.members.includes("art")) this.members.push(new ArtDetector());
+    if (c.members.includes("bocpd")) this.members.push(new BocpdDetector());
+    const decay = 1 - 1 / c.calibrationMemory;
+    this.calibrators = this.members.map(() => new TailCalibrator(c.calibrationBins, decay));
+    this.damper = new PeakDamper(c.peakDecay, c.peakDamping);
+  }
+
+  update(timestampMs: number, value: number | null): number {
+    const c = this.config;
+    let max = 0;
+    let sum = 0;
+    let maxDigits = 0;
+    for (let i = 0; i < this.members.length; i++) {
+      const s = this.members[i]!.update(timestampMs, value);
+      if (s > max) max = s;
+      sum += s;
+      if (c.combine === "tail-max") {
+        const d = this.calibrators[i]!.digits(s);
+        if (d > maxDigits) maxDigits = d;
+      }
+    }
+    if (c.combine === "max") return max;
+    if (c.combine === "mean") return sum / this.members.length;
+    return this.damper.apply(digitsToScore(maxDigits, c.scoreScale));
+  }
+}
+
+const ensembleAt = (changes: Partial<EnsembleConfig>): EnsembleConfig => ({
+  ...DEFAULT_ENSEMBLE_CONFIG,
+  ...changes,
+});
+
+/** `bench:nab`'s shape: one detector per file. */
+export function createEnsembleDetector(config: Partial<EnsembleConfig> = {}): {
+  update(timestampMs: number, value: number): number;
+} {
+  const d = new EnsembleDetector(config);
+  return { update: (t, v) => d.update(t, v) };
+}
+
+/** For `bench:nab` (the `DetectorSpec` shape of scripts/bench/nab-detectors.ts). */
+export const ensembleSpec = {
+  grid: [
+    ensembleAt({}),
+    ensembleAt({ combine: "mean" }),
+    ensembleAt({ combine: "tail-max" }),
+    ensembleAt({ members: "edge+bocpd" }),
+    ensembleAt({ members: "edge+bocpd", combine: "mean" }),
+    ensembleAt({ members: "edge+bocpd", combine: "tail-max" }),
+    ensembleAt({ members: "edge+art+bocpd", combine: "mean" }),
+    ensembleAt({ members: "edge+art+bocpd", combine: "tail-max" }),
+  ] as readonly EnsembleConfig[],
+  create: (p: EnsembleConfig) => createEnsembleDetector(p),
+  ablations: {
+    members: ["edge+bocpd", "edge+art+bocpd"],
+    combine: ["mean", "tail-max"],
+  },
+};

@@ -1,0 +1,54 @@
+/**
+ * Helpers shared by the alternative online detectors (bocpd.ts, art.ts, ensemble.ts): how evidence in
+ * decimal digits becomes a continuous 0..1 score, the decaying-peak damping, and input clamping.
+ * Pure TypeScript (no node:/cloudflare: imports): it runs in the edge Worker too.
+ */
+
+/** Values beyond this magnitude are clamped (squares and sums of squares stay finite). */
+export const VALUE_LIMIT = 1e100;
+
+/** A finite value clamped to ±VALUE_LIMIT, or null for a missing one (NaN, ±Infinity, null). */
+export function clampValue(value: number | null | undefined): number | null {
+  if (value === null || value === undefined || !Number.isFinite(value)) return null;
+  return value > VALUE_LIMIT ? VALUE_LIMIT : value < -VALUE_LIMIT ? -VALUE_LIMIT : value;
+}
+
+/**
+ * Digits of evidence (−log10 of a tail probability, ≥ 0) to a score in [0, 1): d / (d + scale).
+ * Continuous and strictly increasing, so 1000 digits still scores above 100 (no pile-up at 1.0);
+ * `scale` is the evidence that scores 0.5. NaN and negative evidence score 0.
+ */
+export function digitsToScore(digits: number, scale: number): number {
+  if (!(digits > 0)) return 0;
+  if (digits === Infinity) return 1 - Number.EPSILON;
+  return digits / (digits + scale);
+}
+
+/**
+ * Decaying-peak damping: a score that does not exceed the recent peak (decaying by `decay` per row)
+ * is multiplied by `damping`, so one event gives one sharp alert instead of a run of them (NAB rewards
+ * the earliest detection in a window and charges every extra row outside one).
+ */
+export class PeakDamper {
+  peak = 0;
+  constructor(
+    readonly decay: number,
+    readonly damping: number,
+  ) {}
+
+  apply(score: number): number {
+    const decayed = this.peak * this.decay;
+    this.peak = score > decayed ? score : decayed;
+    return score > decayed ? score : score * this.damping;
+  }
+}
+
+/** Deterministic standard-normal source (LCG + Box–Muller) for tests and micro-benchmarks. */
+export function gaussianSource(seed: number): () => number {
+  let s = seed >>> 0;
+  const uniform = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+}
