@@ -9,7 +9,9 @@ import { ApiError } from "./errors.ts";
 import { healthRoute } from "./routes/health.ts";
 import { hostsRoutes } from "./routes/hosts.ts";
 import { metricsRoute } from "./routes/metrics.ts";
+import { otlpRoute } from "./routes/otlp.ts";
 import { predictRoute } from "./routes/predict.ts";
+import { remoteWriteRoute } from "./routes/remote-write.ts";
 import { reportToSentry } from "./sentry.ts";
 
 export function createApp(): Hono<AppEnv> {
@@ -18,6 +20,8 @@ export function createApp(): Hono<AppEnv> {
   metricsRoute(app);
   predictRoute(app);
   hostsRoutes(app);
+  remoteWriteRoute(app);
+  otlpRoute(app);
 
   // A known path with another method is a 405, not a 404. Known paths come from the routes
   // registered above (`:param` matches one segment), so this list cannot drift from them.
