@@ -57,6 +57,7 @@ const opts = (dir: string, paths: { data: string; labels: string }): NabCvOption
   detector: "edge",
   folds: 4,
   seed: 1,
+  repeats: 2,
   ablate: false,
 });
 
@@ -82,10 +83,17 @@ describe("bench:nab --cv on a generated corpus", () => {
     for (const p of ["standard", "reward_low_FP_rate", "reward_low_FN_rate"] as const) {
       const cv = a.cv.find((x) => x.profile === p)!.normalisedScore!;
       expect(cv).toBeLessThanOrEqual(a.inSampleBest[p]! + 1e-9);
+      // The first repetition is the detailed one; the spread covers both.
+      expect(a.cvGrid.runs[0]![p]).toBe(cv);
+      expect(a.cvGrid.runs).toHaveLength(2);
+      expect(a.cvGrid.min[p]!).toBeLessThanOrEqual(a.cvGrid.mean[p]!);
+      expect(a.cvGrid.max[p]!).toBeGreaterThanOrEqual(a.cvGrid.mean[p]!);
     }
     const json = JSON.parse(readFileSync(a.jsonPath, "utf8")) as { mode: string; folds: number };
     expect(json).toMatchObject({ mode: "cv", folds: 4, files: 8 });
-    expect(readFileSync(a.markdownPath, "utf8")).toContain("| **CV** (grid + thresholds chosen per fold) |");
+    expect(readFileSync(a.markdownPath, "utf8")).toContain(
+      "| **CV** (configuration + thresholds chosen per fold) |",
+    );
   });
 
   it("moving a held-out file's label window changes nothing chosen for its fold", async () => {
@@ -115,7 +123,7 @@ describe("bench:nab --cv on a generated corpus", () => {
     for (const a of r.ablations) expect(a.from).toBe(EDGE_DEFAULTS[a.param as keyof typeof EDGE_DEFAULTS]);
     // Switching a channel off changes what is detected on this corpus.
     const off = r.ablations.find((x) => x.param === "noveltyChannel" && x.to === false)!;
-    expect(off.cv.standard).not.toBeCloseTo(r.cvDefault[0]!.normalisedScore!, 6);
+    expect(off.cv.mean.standard).not.toBeCloseTo(r.cvDefault.mean.standard!, 6);
   });
 
   it("CLI: --cv prints the CV beside in-sample; --ablate without --cv is refused", () => {

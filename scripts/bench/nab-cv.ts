@@ -25,17 +25,44 @@ export interface NabCvOptions {
   /** Folds (k-fold by file); 0 or ≥ the number of files = leave-one-file-out. */
   folds: number;
   seed: number;
+  /** Repetitions of k-fold with seeds seed, seed + 1, …; figures are their mean (1 for leave-one-out). */
+  repeats: number;
   ablate: boolean;
 }
 
 type Triple = Record<ProfileName, number | null>;
+
+/** A CV figure over the repetitions: mean, lowest and highest, per profile. */
+export interface Spread {
+  mean: Triple;
+  min: Triple;
+  max: Triple;
+  /** One per repetition (seed order). */
+  runs: Triple[];
+}
+
+function spread(runs: Triple[]): Spread {
+  const agg = (fn: (xs: number[]) => number): Triple =>
+    Object.fromEntries(
+      PROFILE_NAMES.map((p) => {
+        const xs = runs.map((r) => r[p]);
+        return [p, xs.some((x) => x === null) ? null : fn(xs as number[])];
+      }),
+    ) as Triple;
+  return {
+    mean: agg((xs) => xs.reduce((a, b) => a + b, 0) / xs.length),
+    min: agg((xs) => Math.min(...xs)),
+    max: agg((xs) => Math.max(...xs)),
+    runs,
+  };
+}
 
 export interface AblationRow {
   param: string;
   /** The default value and the alternative tried. */
   from: Params[string];
   to: Params[string];
-  cv: Triple;
+  cv: Spread;
   inSample: Triple;
 }
 
@@ -45,11 +72,15 @@ export interface NabCvResult {
   rows: number;
   folds: number;
   seed: number;
+  /** Seeds used (one per repetition). */
+  seeds: number[];
   grid: Params[];
   /** Headline: configuration and thresholds chosen on the training folds, scored on the held-out. */
-  cv: CvProfileResult[];
+  cvGrid: Spread;
   /** grid[0] with only the thresholds cross-validated. */
-  cvDefault: CvProfileResult[];
+  cvDefault: Spread;
+  /** The first repetition in detail (fold choices, per-file scores). */
+  cv: CvProfileResult[];
   /** grid[0], thresholds optimised on all files (NAB's usual, in-sample figure). */
   inSampleDefault: InSampleResult;
   /** Best grid configuration per profile, thresholds on all files (in-sample, for comparison). */
@@ -122,7 +153,11 @@ export async function runNabCv(opts: NabCvOptions, log: NabLog): Promise<NabCvRe
 
   const t1 = performance.now();
   const cv = new CrossValidator({ names: corpus.names, windows: corpus.windows, scores });
-  const folds = assignFolds(corpus.names, opts.folds, opts.seed);
+  const loo = opts.folds <= 0 || opts.folds >= corpus.names.length;
+  // Leave-one-file-out does not depend on the seed: one repetition.
+  const seeds = Array.from({ length: loo ? 1 : Math.max(1, opts.repeats) }, (_, i) => opts.seed + i);
+  const foldsBySeed = seeds.map((seed) => assignFolds(corpus.names, opts.folds, seed));
+  const folds = foldsBySeed[0] as number[];
   const nFolds = new Set(folds).size;
   const headline = cv.crossValidate(folds, gridIdx);
   // Report choices as positions in the grid (not indices among all configurations run).
@@ -130,7 +165,10 @@ export async function runNabCv(opts: NabCvOptions, log: NabLog): Promise<NabCvRe
     for (const c of p.choices) c.config = gridIdx.indexOf(c.config);
     for (const f of p.files) f.config = gridIdx.indexOf(f.config);
   }
-  const cvDefault = cv.crossValidate(folds, [gridIdx[0] as number]);
+  const cvOver = (grid: number[]): Spread =>
+    spread(foldsBySeed.map((f) => triple(cv.crossValidate(f, grid))));
+  const cvGrid = cvOver(gridIdx);
+  const cvDefault = cvOver([gridIdx[0] as number]);
   const inSample = cv.inSample(gridIdx);
   const inSampleDefault = inSample[0] as InSampleResult;
   const inSampleBest = Object.fromEntries(
@@ -143,11 +181,11 @@ export async function runNabCv(opts: NabCvOptions, log: NabLog): Promise<NabCvRe
     param: v.param,
     from: v.from,
     to: v.to,
-    cv: triple(cv.crossValidate(folds, [v.config])),
+    cv: cvOver([v.config]),
     inSample: triple((cv.inSample([v.config])[0] as InSampleResult).profiles),
   }));
   log.progress(
-    `cross-validated ${configs.length} configuration(s) over ${nFolds} folds in ${((performance.now() - t1) / 1000).toFixed(2)} s`,
+    `cross-validated ${configs.length} configuration(s), ${seeds.length} × ${nFolds} folds, in ${((performance.now() - t1) / 1000).toFixed(2)} s`,
   );
 
   const ties = { rows: 0, ones: 0, zeros: 0, distinct: 0 };
@@ -171,9 +209,11 @@ export async function runNabCv(opts: NabCvOptions, log: NabLog): Promise<NabCvRe
     rows: corpus.rows,
     folds: nFolds,
     seed: opts.seed,
+    seeds,
     grid: gridIdx.map((i) => configs[i] as Params),
-    cv: headline,
+    cvGrid,
     cvDefault,
+    cv: headline,
     inSampleDefault,
     inSampleBest,
     ties,
@@ -193,6 +233,31 @@ const f2 = (x: number | null | undefined): string => (x === null || x === undefi
 const fmtValue = (v: Params[string]): string =>
   typeof v === "number" ? String(Number(v.toPrecision(6))) : String(v);
 
+/** "74.92" for one repetition, "74.92 (72.00–74.92)" over several. */
+function fs(sp: Spread, p: ProfileName): string {
+  const lo = sp.min[p];
+  const hi = sp.max[p];
+  return sp.runs.length > 1 && lo !== hi ? `${f2(sp.mean[p])} (${f2(lo)}–${f2(hi)})` : f2(sp.mean[p]);
+}
+
+/** How the folds were made, in words. */
+function protocol(r: NabCvResult): string {
+  return r.folds === r.files
+    ? "leave-one-file-out"
+    : `${r.folds}-fold by file` +
+        (r.seeds.length > 1
+          ? `, mean of ${r.seeds.length} repetitions (seeds ${r.seeds[0]}–${r.seeds[r.seeds.length - 1]}; lowest–highest in brackets)`
+          : `, seed ${r.seed}`);
+}
+
+/** The command that reproduces the run. */
+export function cvCommand(r: NabCvResult, ablate: boolean): string {
+  const folds = r.folds === r.files ? " --folds 0" : r.folds === 6 ? "" : ` --folds ${r.folds}`;
+  const seed = r.seed === 1 ? "" : ` --seed ${r.seed}`;
+  const repeats = r.folds === r.files || r.seeds.length === 5 ? "" : ` --repeats ${r.seeds.length}`;
+  return `npm run bench:nab -- --cv${ablate ? " --ablate" : ""}${folds}${seed}${repeats}`;
+}
+
 function cvJson(r: NabCvResult, meta: object): unknown {
   return {
     detector: r.detector,
@@ -202,9 +267,13 @@ function cvJson(r: NabCvResult, meta: object): unknown {
     files: r.files,
     rows: r.rows,
     folds: r.folds,
-    seed: r.seed,
+    seeds: r.seeds,
     grid: r.grid,
-    cv: r.cv.map((p) => ({
+    cvGrid: r.cvGrid,
+    cvDefault: r.cvDefault,
+    inSampleDefault: r.inSampleDefault.profiles,
+    inSampleBest: r.inSampleBest,
+    firstRepetition: r.cv.map((p) => ({
       profile: p.profile,
       normalisedScore: p.normalisedScore,
       rawScore: p.rawScore,
@@ -215,44 +284,33 @@ function cvJson(r: NabCvResult, meta: object): unknown {
       rowCounts: p.counts,
       choices: p.choices,
     })),
-    cvDefault: r.cvDefault.map((p) => ({
-      profile: p.profile,
-      normalisedScore: p.normalisedScore,
-      windowsDetected: p.windowsDetected,
-      rowCounts: p.counts,
-    })),
-    inSampleDefault: r.inSampleDefault.profiles,
-    inSampleBest: r.inSampleBest,
     ties: r.ties,
     ablations: r.ablations,
   };
 }
 
-function profileRow(name: string, t: Triple): string {
-  return `| ${name} | ${PROFILE_NAMES.map((p) => f2(t[p])).join(" | ")} |`;
-}
-
 export function cvTable(r: NabCvResult): string[] {
   const lines = [
-    `NAB cross-validation for detector "${r.detector}" (${r.files} files, ${r.folds} folds, seed ${r.seed}, grid of ${r.grid.length})`,
-    `${"".padEnd(34)} ${PROFILE_NAMES.map((p) => p.padStart(20)).join(" ")}`,
+    `NAB cross-validation for detector "${r.detector}" (${r.files} files, ${protocol(r)}, grid of ${r.grid.length})`,
+    `${"".padEnd(34)} ${PROFILE_NAMES.map((p) => p.padStart(22)).join(" ")}`,
   ];
-  const row = (name: string, t: Triple): string =>
-    `${name.padEnd(34)} ${PROFILE_NAMES.map((p) => f2(t[p]).padStart(20)).join(" ")}`;
-  lines.push(row("CV (grid + thresholds)", triple(r.cv)));
-  lines.push(row("CV (default, thresholds only)", triple(r.cvDefault)));
-  lines.push(row("in-sample (default)", triple(r.inSampleDefault.profiles)));
-  lines.push(row("in-sample (best of grid)", r.inSampleBest));
+  const row = (name: string, cell: (p: ProfileName) => string): string =>
+    `${name.padEnd(34)} ${PROFILE_NAMES.map((p) => cell(p).padStart(22)).join(" ")}`;
+  lines.push(row("CV (grid + thresholds)", (p) => fs(r.cvGrid, p)));
+  lines.push(row("CV (default, thresholds only)", (p) => fs(r.cvDefault, p)));
+  const inDef = triple(r.inSampleDefault.profiles);
+  lines.push(row("in-sample (default)", (p) => f2(inDef[p])));
+  lines.push(row("in-sample (best of grid)", (p) => f2(r.inSampleBest[p])));
   lines.push(
     `default config: ${r.ties.ones} of ${r.ties.rows} rows score exactly 1, ${r.ties.zeros} exactly 0 (${r.ties.distinct} distinct values)`,
   );
   if (r.ablations.length > 0) {
     lines.push(
-      `ablations (CV standard / low-FP / low-FN; default ${PROFILE_NAMES.map((p) => f2(triple(r.cvDefault)[p])).join(" / ")}):`,
+      `ablations (CV standard / low-FP / low-FN; default ${PROFILE_NAMES.map((p) => f2(r.cvDefault.mean[p])).join(" / ")}):`,
     );
     for (const a of r.ablations) {
       lines.push(
-        `  ${a.param} ${fmtValue(a.from)} → ${fmtValue(a.to)}: ${PROFILE_NAMES.map((p) => f2(a.cv[p])).join(" / ")}  (in-sample ${f2(a.inSample.standard)})`,
+        `  ${a.param} ${fmtValue(a.from)} → ${fmtValue(a.to)}: ${PROFILE_NAMES.map((p) => f2(a.cv.mean[p])).join(" / ")}  (in-sample ${f2(a.inSample.standard)})`,
       );
     }
   }
@@ -265,35 +323,38 @@ function cvMarkdown(r: NabCvResult, meta: { dataDir: string; labelsPath: string;
     const changed = Object.entries(g).filter(([k, v]) => (r.grid[0] as Params)[k] !== v);
     return `${i}: ${i === 0 ? "defaults" : changed.map(([k, v]) => `${k} ${fmtValue(v)}`).join(", ")}`;
   });
+  const inDef = triple(r.inSampleDefault.profiles);
   const out = [
     `# NAB cross-validation: ${r.detector}`,
     "",
-    `\`npm run bench:nab -- --cv${meta.ablate ? " --ablate" : ""}${r.folds === r.files ? " --folds 0" : ` --folds ${r.folds}`} --seed ${r.seed}\``,
+    `\`${cvCommand(r, meta.ablate)}\``,
     "",
     `Data \`${meta.dataDir}\` (${r.files} files, ${r.rows} rows), labels \`${meta.labelsPath}\`. ` +
-      `${r.folds === r.files ? "Leave-one-file-out" : `${r.folds}-fold by file (categories dealt round-robin, seed ${r.seed})`}: ` +
-      `for each fold the configuration (grid: ${gridDesc.join("; ")}) and each profile's threshold are chosen ` +
-      `on the other folds' files, then applied to the fold's own files; all held-out files are scored together ` +
-      `(NAB raw score = sum of per-file scores; normalised with the same null / perfect baselines as in-sample).`,
+      `Folds: ${protocol(r)}; categories are dealt round-robin so every fold mixes them. For each fold the ` +
+      `configuration and each profile's threshold are chosen on the other folds' files (NAB's optimiser), then ` +
+      `applied unchanged to the fold's own files; all held-out files are then scored together (NAB raw score = ` +
+      `sum of the per-file scores, normalised with the same null / perfect baselines as in-sample). ` +
+      `Grid: ${gridDesc.join("; ")}.`,
     "",
     "## Scores",
     "",
     "| | standard | reward low FP | reward low FN |",
     "| --- | ---: | ---: | ---: |",
-    profileRow("**CV** (grid + thresholds chosen per fold)", triple(r.cv)),
-    profileRow("CV, default configuration (thresholds only)", triple(r.cvDefault)),
-    profileRow("in-sample, default configuration", triple(r.inSampleDefault.profiles)),
-    profileRow("in-sample, best grid configuration per profile", r.inSampleBest),
+    `| **CV** (configuration + thresholds chosen per fold) | ${PROFILE_NAMES.map((p) => `**${fs(r.cvGrid, p)}**`).join(" | ")} |`,
+    `| CV, default configuration (thresholds only) | ${PROFILE_NAMES.map((p) => fs(r.cvDefault, p)).join(" | ")} |`,
+    `| in-sample, default configuration | ${PROFILE_NAMES.map((p) => f2(inDef[p])).join(" | ")} |`,
+    `| in-sample, best grid configuration per profile | ${PROFILE_NAMES.map((p) => f2(r.inSampleBest[p])).join(" | ")} |`,
+    "",
+    `Default configuration: ${r.ties.ones} of ${r.ties.rows} rows score exactly 1 and ${r.ties.zeros} exactly 0 ` +
+      `(${r.ties.distinct} distinct values).`,
+    "",
+    `## Fold choices (standard, seed ${r.seed})`,
     "",
     std === undefined
       ? ""
-      : `CV standard: ${std.windowsDetected}/${std.windows} windows detected, ${std.counts.fp} false-positive rows. ` +
-        `Default configuration: ${r.ties.ones} of ${r.ties.rows} rows score exactly 1 and ${r.ties.zeros} exactly 0 ` +
-        `(${r.ties.distinct} distinct values).`,
+      : `${std.windowsDetected}/${std.windows} windows detected, ${std.counts.fp} false-positive rows, normalised ${f2(std.normalisedScore)}.`,
     "",
-    "## Fold choices (standard)",
-    "",
-    "| fold | files | grid config | threshold | training raw score |",
+    "| fold | files held out | grid configuration | threshold | training raw score |",
     "| ---: | ---: | ---: | ---: | ---: |",
     ...(std?.choices ?? []).map(
       (c) =>
@@ -305,14 +366,15 @@ function cvMarkdown(r: NabCvResult, meta: { dataDir: string; labelsPath: string;
     out.push(
       "## Ablations",
       "",
-      `One constant of the default configuration changed at a time; thresholds chosen by the same CV. ` +
-        `Default: CV ${PROFILE_NAMES.map((p) => f2(triple(r.cvDefault)[p])).join(" / ")}, in-sample ${f2(triple(r.inSampleDefault.profiles).standard)} (standard).`,
+      `The default configuration with one constant changed at a time; thresholds chosen by the same CV ` +
+        `(mean over the repetitions). Default: CV ${PROFILE_NAMES.map((p) => f2(r.cvDefault.mean[p])).join(" / ")}, ` +
+        `in-sample ${f2(inDef.standard)} (standard).`,
       "",
       "| constant | default | alternative | CV standard | CV low FP | CV low FN | in-sample standard |",
       "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...r.ablations.map(
         (a) =>
-          `| ${a.param} | ${fmtValue(a.from)} | ${fmtValue(a.to)} | ${f2(a.cv.standard)} | ${f2(a.cv.reward_low_FP_rate)} | ${f2(a.cv.reward_low_FN_rate)} | ${f2(a.inSample.standard)} |`,
+          `| ${a.param} | ${fmtValue(a.from)} | ${fmtValue(a.to)} | ${f2(a.cv.mean.standard)} | ${f2(a.cv.mean.reward_low_FP_rate)} | ${f2(a.cv.mean.reward_low_FN_rate)} | ${f2(a.inSample.standard)} |`,
       ),
       "",
     );

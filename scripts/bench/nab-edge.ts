@@ -95,7 +95,14 @@ const at = (changes: Partial<EdgeParams>): EdgeParams => ({ ...EDGE_DEFAULTS, ..
 
 export const edgeSpec: DetectorSpec<EdgeParams> = {
   // The defaults first; then the constants whose ablations moved the CV score most, one at a time.
-  grid: [EDGE_DEFAULTS, at({ noveltyOffset: 0.05 }), at({ seasonAlpha: 0.3 })],
+  grid: [
+    EDGE_DEFAULTS,
+    at({ seasonBins: 144 }),
+    at({ likelihoodWindow: 4 }),
+    at({ levelAlpha: 0.38 }),
+    at({ rangeDecay: 2 * D.rangeDecay }),
+    at({ noveltyOffset: D.noveltyOffset / 2 }),
+  ],
   create: (p) => createNabDetector(edgeOptions(p)),
   ablations: {
     scaleAlpha: [D.scaleAlpha / 2, D.scaleAlpha * 2],
@@ -111,7 +118,7 @@ export const edgeSpec: DetectorSpec<EdgeParams> = {
     noveltyWarmupSteps: [25, 100],
     fullScoreDigits: [2.5, 10],
     peakDecay: [0, 0.9, 0.999],
-    peakDamping: [0.5, 1],
+    peakDamping: [0, 1],
     stepChannel: [true],
     seasonalChannel: [false],
     noveltyChannel: [false],

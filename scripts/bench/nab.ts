@@ -28,7 +28,8 @@ const USAGE = `usage: npm run bench:nab -- [options]
   --cv               cross-validate by file: the detector's parameter grid and each profile's threshold
                      chosen on the training folds, scored on the held-out files (writes <detector>_cv.*)
   --folds K          folds for --cv, by file (0 = leave-one-file-out)        [6]
-  --seed N           seed of the fold assignment                             [1]
+  --seed N           seed of the (first) fold assignment                     [1]
+  --repeats R        repeat the k folds with seeds N … N+R−1; figures are the mean   [5]
   --ablate           with --cv: also cross-validate the default configuration with one parameter
                      changed at a time (the detector's ablation list)
   --help`;
@@ -46,6 +47,7 @@ const argsSchema = z.object({
   cv: z.boolean().default(false),
   folds: z.coerce.number().int().min(0).default(6),
   seed: z.coerce.number().int().min(0).default(1),
+  repeats: z.coerce.number().int().min(1).max(100).default(5),
   ablate: z.boolean().default(false),
   help: z.boolean().optional(),
 });
@@ -71,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
         cv: { type: "boolean" },
         folds: { type: "string" },
         seed: { type: "string" },
+        repeats: { type: "string" },
         ablate: { type: "boolean" },
         help: { type: "boolean" },
       },
@@ -99,8 +102,11 @@ async function main(argv: string[]): Promise<number> {
     console.error(`error: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
     return 2;
   }
-  if ((args.ablate || raw.folds !== undefined || raw.seed !== undefined) && !args.cv) {
-    console.error(`error: --folds, --seed and --ablate go with --cv\n${USAGE}`);
+  if (
+    (args.ablate || raw.folds !== undefined || raw.seed !== undefined || raw.repeats !== undefined) &&
+    !args.cv
+  ) {
+    console.error(`error: --folds, --seed, --repeats and --ablate go with --cv\n${USAGE}`);
     return 2;
   }
   if (args.cv && args["score-only"] !== undefined) {
@@ -117,6 +123,7 @@ async function main(argv: string[]): Promise<number> {
           detector: args.detector,
           folds: args.folds,
           seed: args.seed,
+          repeats: args.repeats,
           ablate: args.ablate,
         },
         log,

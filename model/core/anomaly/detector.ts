@@ -74,7 +74,7 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<DetectorConfig> = {
   noveltyDigits: 20,
   fullScoreDigits: 5,
   peakDecay: 0.99,
-  peakDamping: 0,
+  peakDamping: 0.5,
   noveltyWarmupSteps: 50,
   // The last-value channel lowered the NAB score in every configuration tried (more false alarms
   // than catches); it stays available for other streams.
