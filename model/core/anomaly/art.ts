@@ -10,7 +10,7 @@
  * Pure TypeScript (no node:/cloudflare: imports), O(maxCategories × window) per row.
  */
 import { AnomalyLikelihood } from "./likelihood.ts";
-import { PeakDamper, clampValue, digitsToScore } from "./score-shaping.ts";
+import { PeakDamper, clampValue, digitsToScore, stateBytes } from "./score-shaping.ts";
 
 export type ArtConfig = {
   /** Rows per window (features: the window's levels, and with `shape` its shape too). */
@@ -30,6 +30,8 @@ export type ArtConfig = {
   shapeFloor: number;
   /** Margin added to the seen range when a value falls outside it (fraction of the new range). */
   rangeMargin: number;
+  /** Evidence only on rows whose window resonates with no category (ARTime's anomaly event). */
+  mismatchOnly: boolean;
   /** Rows without evidence at the start (the likelihood's warm-up); the categories learn anyway. */
   warmupRows: number;
   /** Digits of evidence that score 0.5. */
@@ -49,6 +51,7 @@ export const DEFAULT_ART_CONFIG: Readonly<ArtConfig> = {
   shape: false,
   shapeFloor: 0.1,
   rangeMargin: 0.05,
+  mismatchOnly: false,
   warmupRows: 50,
   scoreScale: 5,
   peakDecay: 0.99,
@@ -64,13 +67,13 @@ const artAt = (changes: Partial<ArtConfig>): ArtConfig => ({ ...DEFAULT_ART_CONF
 export const artSpec = {
   grid: [
     artAt({}),
-    artAt({ vigilance: 0.7 }),
     artAt({ vigilance: 0.8 }),
     artAt({ vigilance: 0.95 }),
+    artAt({ mismatchOnly: true }),
+    artAt({ mismatchOnly: true, vigilance: 0.8 }),
+    artAt({ mismatchOnly: true, vigilance: 0.95 }),
     artAt({ window: 4 }),
     artAt({ window: 16 }),
-    artAt({ maxCategories: 64 }),
-    artAt({ shape: true }),
   ] as readonly ArtConfig[],
   create: (p: ArtConfig) => createArtDetector(p),
   ablations: {
@@ -79,6 +82,7 @@ export const artSpec = {
     vigilance: [0.8, 0.95],
     learningRate: [0.5],
     shape: [true],
+    mismatchOnly: [true],
     rangeMargin: [0, 0.2],
     warmupRows: [25, 100],
     peakDecay: [0, 0.999],
@@ -116,6 +120,8 @@ export class ArtDetector {
   /** Row of the last resonance per category (LRU replacement). */
   private readonly lastUsed: Float64Array;
   private categories = 0;
+  /** The last row matched no category (a new one was made). */
+  private mismatch = false;
   /** The last `window` values, ring buffer. */
   private readonly ring: Float64Array;
   private head = 0;
@@ -172,7 +178,8 @@ export class ArtDetector {
     const floor = 1e-6;
     const surprise = distance / (this.meanDistance + floor);
     this.meanDistance += a * (distance - this.meanDistance);
-    const digits = this.likelihood.update(surprise);
+    let digits = this.likelihood.update(surprise);
+    if (c.mismatchOnly && !this.mismatch) digits = 0;
     this.lastEvidence = digits;
     return this.damper.apply(digitsToScore(digits, c.scoreScale));
   }
@@ -187,10 +194,9 @@ export class ArtDetector {
     return this.categories;
   }
 
-  /** Bytes of per-stream state: the boxes (float32), LRU rows, the window, scalars, likelihood. */
+  /** Bytes of per-stream state (the object graph, without the configuration and shared tables). */
   stateBytes(): number {
-    const c = this.config;
-    return c.maxCategories * this.dims * 4 * 2 + c.maxCategories * 8 + c.window * 8 + 10 * 8 + 5 * 8;
+    return stateBytes(this, new Set(["config"]));
   }
 
   /** Fills this.x: levels in the seen range, then the window's shape. Oldest value first. */
@@ -248,6 +254,7 @@ export class ArtDetector {
         }
       }
     }
+    this.mismatch = best < 0;
     if (best >= 0) {
       const o = best * D;
       const beta = c.learningRate;

@@ -8,7 +8,7 @@
  * Pure TypeScript (no node:/cloudflare: imports), O(maxRuns) per row.
  */
 import { AnomalyLikelihood } from "./likelihood.ts";
-import { PeakDamper, clampValue, digitsToScore } from "./score-shaping.ts";
+import { PeakDamper, clampValue, digitsToScore, stateBytes } from "./score-shaping.ts";
 
 export type BocpdConfig = {
   /** Expected run length between change points, rows: the constant hazard is 1 / this. */
@@ -284,12 +284,9 @@ export class BocpdDetector {
     return this.mass.slice(0, this.len);
   }
 
-  /** Bytes of per-stream state (typed arrays and scalars; the likelihood's ring and statistics). */
+  /** Bytes of per-stream state (the object graph, without the configuration and shared tables). */
   stateBytes(): number {
-    const arrays = 4 * this.config.maxRuns * 8;
-    const scalars = 6 * 8;
-    const lik = this.likelihood === null ? 0 : (1 + 4) * 8;
-    return arrays + scalars + lik + 8; // + the damper's peak
+    return stateBytes(this, new Set(["config", "consts"]));
   }
 
   /** ln of the Student-t predictive density of x for a run with (count, mean, M2) under the prior. */

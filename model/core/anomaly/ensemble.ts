@@ -14,7 +14,7 @@
 import { MetricAnomalyDetector } from "./detector.ts";
 import { ArtDetector } from "./art.ts";
 import { BocpdDetector } from "./bocpd.ts";
-import { PeakDamper, digitsToScore } from "./score-shaping.ts";
+import { PeakDamper, clampValue, digitsToScore, stateBytes } from "./score-shaping.ts";
 
 export type EnsembleConfig = {
   /** Which detectors run next to the edge's. */
@@ -43,6 +43,14 @@ export const DEFAULT_ENSEMBLE_CONFIG: Readonly<EnsembleConfig> = {
 
 interface Member {
   update(timestampMs: number, value: number | null): number;
+}
+
+/** The edge detector in the members' argument order. */
+class EdgeMember implements Member {
+  constructor(readonly detector: MetricAnomalyDetector) {}
+  update(timestampMs: number, value: number | null): number {
+    return this.detector.update(timestampMs, value);
+  }
 }
 
 /**
@@ -84,8 +92,7 @@ export class EnsembleDetector {
     if (!(Number.isInteger(c.calibrationBins) && c.calibrationBins >= 2 && c.calibrationBins <= 1024))
       throw new RangeError("calibrationBins must be an integer 2..1024");
     this.config = c;
-    const edge = new MetricAnomalyDetector();
-    this.members = [{ update: (t, v) => edge.update(t, v) }];
+    this.members = [new EdgeMember(new MetricAnomalyDetector())];
     if (c.members.includes("art")) this.members.push(new ArtDetector());
     if (c.members.includes("bocpd")) this.members.push(new BocpdDetector());
     const decay = 1 - 1 / c.calibrationMemory;
@@ -93,8 +100,13 @@ export class EnsembleDetector {
     this.damper = new PeakDamper(c.peakDecay, c.peakDamping);
   }
 
+  /** Scores one row; a missing value (null, NaN, ±Infinity) scores 0 and leaves the calibration alone. */
   update(timestampMs: number, value: number | null): number {
     const c = this.config;
+    if (clampValue(value) === null) {
+      for (const m of this.members) m.update(timestampMs, value);
+      return 0;
+    }
     let max = 0;
     let sum = 0;
     let maxDigits = 0;
@@ -110,6 +122,12 @@ export class EnsembleDetector {
     if (c.combine === "max") return max;
     if (c.combine === "mean") return sum / this.members.length;
     return this.damper.apply(digitsToScore(maxDigits, c.scoreScale));
+  }
+
+  /** Bytes of per-stream state: every member's, the calibration histograms (if used) and the damper. */
+  stateBytes(): number {
+    const calibration = this.config.combine === "tail-max" ? stateBytes(this.calibrators) : 0;
+    return stateBytes(this.members, new Set(["config", "consts"])) + calibration + 16;
   }
 }
 

@@ -52,3 +52,30 @@ export function gaussianSource(seed: number): () => number {
   };
   return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
 }
+
+/**
+ * Bytes a detector's state takes in memory, counted from the object graph itself: 8 per number,
+ * 4 per boolean, 2 per string character, a typed array's byteLength; nested arrays and objects
+ * recursively (each object once). Fields named in `skip` (shared, read-only data such as the
+ * configuration or a lookup table every stream uses) are not counted.
+ */
+export function stateBytes(root: unknown, skip: ReadonlySet<string> = new Set(["config"])): number {
+  const seen = new Set<object>();
+  const walk = (v: unknown): number => {
+    if (typeof v === "number") return 8;
+    if (typeof v === "boolean") return 4;
+    if (typeof v === "string") return 2 * v.length;
+    if (v === null || typeof v !== "object") return 0;
+    if (seen.has(v)) return 0;
+    seen.add(v);
+    if (ArrayBuffer.isView(v)) return v.byteLength;
+    let n = 0;
+    if (Array.isArray(v)) {
+      for (const x of v) n += walk(x);
+      return n;
+    }
+    for (const [k, x] of Object.entries(v)) if (!skip.has(k)) n += walk(x);
+    return n;
+  };
+  return walk(root);
+}
