@@ -26,7 +26,6 @@ export type EdgeParams = {
   noveltyOffset: number;
   noveltyMinSteps: number;
   noveltyDigits: number;
-  noveltyWarmupSteps: number;
   fullScoreDigits: number;
   peakDecay: number;
   peakDamping: number;
@@ -37,6 +36,7 @@ export type EdgeParams = {
   likelihoodWindow: number;
   longRunAlpha: number;
   minStd: number;
+  /** Steps before any evidence (likelihood and range novelty). */
   likelihoodWarmupSteps: number;
 };
 
@@ -51,7 +51,6 @@ export const EDGE_DEFAULTS: EdgeParams = {
   noveltyOffset: D.noveltyOffset,
   noveltyMinSteps: D.noveltyMinSteps,
   noveltyDigits: D.noveltyDigits,
-  noveltyWarmupSteps: D.noveltyWarmupSteps,
   fullScoreDigits: D.fullScoreDigits,
   peakDecay: D.peakDecay,
   peakDamping: D.peakDamping,
@@ -77,7 +76,6 @@ export function edgeOptions(p: EdgeParams): DetectorOptions {
     noveltyOffset: p.noveltyOffset,
     noveltyMinSteps: p.noveltyMinSteps,
     noveltyDigits: p.noveltyDigits,
-    noveltyWarmupSteps: p.noveltyWarmupSteps,
     fullScoreDigits: p.fullScoreDigits,
     peakDecay: p.peakDecay,
     peakDamping: p.peakDamping,
@@ -115,7 +113,6 @@ export const edgeSpec: DetectorSpec<EdgeParams> = {
     noveltyOffset: [0, D.noveltyOffset / 2, D.noveltyOffset * 2],
     noveltyMinSteps: [0.5, 1],
     noveltyDigits: [10, 40],
-    noveltyWarmupSteps: [25, 100],
     fullScoreDigits: [2.5, 10],
     peakDecay: [0, 0.9, 0.999],
     peakDamping: [0, 1],
