@@ -13,8 +13,10 @@ import { AnomalyLikelihood } from "./likelihood.ts";
 import { PeakDamper, clampValue, digitsToScore, stateBytes } from "./score-shaping.ts";
 
 export type ArtConfig = {
-  /** Rows per window (features: the window's levels, and with `shape` its shape too). */
+  /** Buckets per window (features: the window's levels, and with `shape` its shape too). */
   window: number;
+  /** Rows per bucket (downsampling, as ARTime does; 1 = none). */
+  stride: number;
   /** Categories kept; when full, a new category replaces the least recently resonating one. */
   maxCategories: number;
   /**
@@ -30,6 +32,11 @@ export type ArtConfig = {
   shapeFloor: number;
   /** Margin added to the seen range when a value falls outside it (fraction of the new range). */
   rangeMargin: number;
+  /**
+   * Adaptive vigilance: when > 0, vigilance is nudged after every learned window so that about this
+   * fraction of windows match no category (starting from `vigilance`); 0 keeps it fixed.
+   */
+  mismatchRate: number;
   /** Evidence only on rows whose window resonates with no category (ARTime's anomaly event). */
   mismatchOnly: boolean;
   /** Rows without evidence at the start (the likelihood's warm-up); the categories learn anyway. */
@@ -42,16 +49,22 @@ export type ArtConfig = {
   peakDamping: number;
 };
 
-/** Defaults: textbook Fuzzy ART (fast learning) and ARTime's window of 8; not tuned on NAB. */
+/**
+ * Defaults: textbook Fuzzy ART (fast learning), ARTime's window of 8 and its "anomaly = no category
+ * resonates" event; the adaptive-vigilance rate 0.01 was picked after looking at 0.003 / 0.01 / 0.03
+ * on the NAB subset (README.md "Other detectors": which choices saw NAB data).
+ */
 export const DEFAULT_ART_CONFIG: Readonly<ArtConfig> = {
   window: 8,
+  stride: 1,
   maxCategories: 32,
   vigilance: 0.9,
   learningRate: 1,
   shape: false,
   shapeFloor: 0.1,
   rangeMargin: 0.05,
-  mismatchOnly: false,
+  mismatchRate: 0.01,
+  mismatchOnly: true,
   warmupRows: 50,
   scoreScale: 5,
   peakDecay: 0.99,
@@ -67,13 +80,13 @@ const artAt = (changes: Partial<ArtConfig>): ArtConfig => ({ ...DEFAULT_ART_CONF
 export const artSpec = {
   grid: [
     artAt({}),
-    artAt({ vigilance: 0.8 }),
-    artAt({ vigilance: 0.95 }),
-    artAt({ mismatchOnly: true }),
-    artAt({ mismatchOnly: true, vigilance: 0.8 }),
-    artAt({ mismatchOnly: true, vigilance: 0.95 }),
     artAt({ window: 4 }),
-    artAt({ window: 16 }),
+    artAt({ window: 2 }),
+    artAt({ mismatchRate: 0.003 }),
+    artAt({ mismatchRate: 0.03 }),
+    artAt({ mismatchOnly: false }),
+    artAt({ window: 4, mismatchOnly: false }),
+    artAt({ mismatchRate: 0 }),
   ] as readonly ArtConfig[],
   create: (p: ArtConfig) => createArtDetector(p),
   ablations: {
@@ -81,8 +94,10 @@ export const artSpec = {
     maxCategories: [16, 64],
     vigilance: [0.8, 0.95],
     learningRate: [0.5],
+    stride: [2, 4],
     shape: [true],
-    mismatchOnly: [true],
+    mismatchRate: [0, 0.003, 0.03],
+    mismatchOnly: [false],
     rangeMargin: [0, 0.2],
     warmupRows: [25, 100],
     peakDecay: [0, 0.999],
@@ -120,12 +135,22 @@ export class ArtDetector {
   /** Row of the last resonance per category (LRU replacement). */
   private readonly lastUsed: Float64Array;
   private categories = 0;
+  /** Current vigilance (fixed at `vigilance` unless `mismatchRate` adapts it). */
+  private rho: number;
   /** The last row matched no category (a new one was made). */
   private mismatch = false;
-  /** The last `window` values, ring buffer. */
+  /** The last `window` bucket values (one row per bucket without downsampling), ring buffer. */
   private readonly ring: Float64Array;
+  /** Ring slot of the current (newest, possibly partial) bucket. */
   private head = 0;
-  private filled = 0;
+  /** Completed buckets so far. */
+  private buckets = 0;
+  private bucketRows = 0;
+  private bucketMin = 0;
+  private bucketMax = 0;
+  private bucketSum = 0;
+  /** Running level the bucket's extreme is chosen against (ARTime's moving average of bucket means). */
+  private level = 0;
   private rows = 0;
   private lo = 0;
   private hi = 0;
@@ -139,12 +164,15 @@ export class ArtDetector {
     const c = { ...DEFAULT_ART_CONFIG, ...config };
     if (!(Number.isInteger(c.window) && c.window >= 1 && c.window <= 256))
       throw new RangeError(`window must be an integer 1..256, got ${c.window}`);
+    if (!(Number.isInteger(c.stride) && c.stride >= 1 && c.stride <= 1000))
+      throw new RangeError(`stride must be an integer 1..1000, got ${c.stride}`);
     if (!(Number.isInteger(c.maxCategories) && c.maxCategories >= 1 && c.maxCategories <= 4096))
       throw new RangeError(`maxCategories must be an integer 1..4096, got ${c.maxCategories}`);
     if (!(c.vigilance >= 0 && c.vigilance <= 1)) throw new RangeError("vigilance must be in 0..1");
     if (!(c.learningRate > 0 && c.learningRate <= 1)) throw new RangeError("learningRate must be in (0, 1]");
     this.config = c;
     this.dims = c.shape ? 2 * c.window : c.window;
+    this.rho = c.vigilance;
     this.lower = new Float32Array(c.maxCategories * this.dims);
     this.comp = new Float32Array(c.maxCategories * this.dims);
     this.lastUsed = new Float64Array(c.maxCategories);
@@ -166,13 +194,35 @@ export class ArtDetector {
     } else if (v < this.lo || v > this.hi) {
       this.growRange(v);
     }
-    this.ring[this.head] = v;
-    this.head = (this.head + 1) % c.window;
-    if (this.filled < c.window) this.filled++;
-    if (this.filled < c.window) return 0;
+    // Downsampling: a bucket of `stride` rows stands for its value furthest from the running level
+    // (spikes survive); the newest, partial bucket is scored on every row, learned when complete.
+    if (this.bucketRows === 0) {
+      this.bucketMin = v;
+      this.bucketMax = v;
+      this.bucketSum = 0;
+    }
+    if (v < this.bucketMin) this.bucketMin = v;
+    if (v > this.bucketMax) this.bucketMax = v;
+    this.bucketSum += v;
+    this.bucketRows++;
+    const level = this.buckets === 0 ? this.bucketSum / this.bucketRows : this.level;
+    this.ring[this.head] =
+      Math.abs(this.bucketMax - level) >= Math.abs(this.bucketMin - level) ? this.bucketMax : this.bucketMin;
+    const complete = this.bucketRows >= c.stride;
+    let distance = -1;
+    if (this.buckets >= c.window - 1) {
+      this.features();
+      distance = this.resonate(complete);
+    }
+    if (complete) {
+      const mean = this.bucketSum / this.bucketRows;
+      this.level = this.buckets === 0 ? mean : 0.5 * (this.level + mean);
+      this.buckets++;
+      this.bucketRows = 0;
+      this.head = (this.head + 1) % c.window;
+    }
+    if (distance < 0) return 0;
 
-    this.features();
-    const distance = this.resonate();
     // Distance in the stream's own units: / its running mean (plain average, then memory ≈ 1000 rows).
     const a = Math.max(0.001, 1 / this.rows);
     const floor = 1e-6;
@@ -207,27 +257,30 @@ export class ArtDetector {
     let wmin = Infinity;
     let wmax = -Infinity;
     for (let k = 0; k < w; k++) {
-      const v = this.ring[(this.head + k) % w]!;
+      const v = this.ring[(this.head + 1 + k) % w]!;
       if (v < wmin) wmin = v;
       if (v > wmax) wmax = v;
     }
     const shapeDiv = Math.max(wmax - wmin, c.shapeFloor * span);
     for (let k = 0; k < w; k++) {
-      const v = this.ring[(this.head + k) % w]!;
+      const v = this.ring[(this.head + 1 + k) % w]!;
       this.x[k] = span > 0 ? clamp01((v - this.lo) / span) : 0.5;
       if (this.dims > w) this.x[w + k] = shapeDiv > 0 ? clamp01((v - wmin) / shapeDiv) : 0;
     }
   }
 
-  /** Distance to the nearest box, then Fuzzy ART search and learning. */
-  private resonate(): number {
+  /** Distance to the nearest box, then Fuzzy ART search and (if `learn`) learning. */
+  private resonate(learn: boolean): number {
     const c = this.config;
     const D = this.dims;
     const x = this.x;
     let nearest = Infinity;
     let best = -1;
     let bestChoice = -Infinity;
-    const minMatch = c.vigilance * D;
+    const minMatch = this.rho * D;
+    // Also per feature: no single feature may lie further than 1 − ρ outside the box (the L1 test
+    // alone lets a one-row spike stretch a box across the whole range).
+    const maxExcursion = 1 - this.rho;
     for (let j = 0; j < this.categories; j++) {
       const o = j * D;
       let size = 0; // |w|: lower + comp summed
@@ -246,7 +299,7 @@ export class ArtDetector {
       }
       if (dist < nearest) nearest = dist;
       // Vigilance on the grown box: |x ∧ w| / |x| ≥ ρ, with |x| = D under complement coding.
-      if (overlap >= minMatch) {
+      if (overlap >= minMatch && dist <= maxExcursion) {
         const choice = overlap / (CHOICE_ALPHA + size);
         if (choice > bestChoice) {
           bestChoice = choice;
@@ -255,7 +308,16 @@ export class ArtDetector {
       }
     }
     this.mismatch = best < 0;
-    if (best >= 0) {
+    if (learn && c.mismatchRate > 0) {
+      // Adaptive vigilance: nudged so that about `mismatchRate` of the learned windows match no category.
+      const step = 0.01 * c.mismatchRate;
+      this.rho += this.mismatch ? -step * (1 / c.mismatchRate - 1) : step;
+      if (this.rho < 0.5) this.rho = 0.5;
+      if (this.rho > 0.999) this.rho = 0.999;
+    }
+    if (!learn) {
+      // A partial bucket: scored, not learned.
+    } else if (best >= 0) {
       const o = best * D;
       const beta = c.learningRate;
       for (let d = 0; d < D; d++) {
