@@ -221,9 +221,18 @@ export async function runNabCv(opts: NabCvOptions, log: NabLog): Promise<NabCvRe
     jsonPath,
     markdownPath,
   };
-  const meta = { dataDir: opts.dataDir, labelsPath: opts.labelsPath, ablate: opts.ablate };
+  const meta = { dataDir: opts.dataDir, labelsPath: opts.labelsPath };
   writeFileSync(jsonPath, JSON.stringify(cvJson(result, meta), null, 2) + "\n");
   writeFileSync(markdownPath, cvMarkdown(result, meta));
+  if (opts.ablate) {
+    const base = join(opts.outDir, `${opts.detector}_ablation`);
+    writeFileSync(
+      `${base}.json`,
+      JSON.stringify({ detector: result.detector, folds: nFolds, seeds, ablations }, null, 2) + "\n",
+    );
+    writeFileSync(`${base}.md`, ablationMarkdown(result, meta));
+    log.info(`wrote ${base}.json and ${base}.md`);
+  }
   for (const line of cvTable(result)) log.info(line);
   log.info(`wrote ${jsonPath} and ${markdownPath}`);
   return result;
@@ -241,12 +250,12 @@ function fs(sp: Spread, p: ProfileName): string {
 }
 
 /** How the folds were made, in words. */
-function protocol(r: NabCvResult): string {
+function protocol(r: NabCvResult, brackets = true): string {
   return r.folds === r.files
     ? "leave-one-file-out"
     : `${r.folds}-fold by file` +
         (r.seeds.length > 1
-          ? `, mean of ${r.seeds.length} repetitions (seeds ${r.seeds[0]}–${r.seeds[r.seeds.length - 1]}; lowest–highest in brackets)`
+          ? `, mean of ${r.seeds.length} repetitions (seeds ${r.seeds[0]}–${r.seeds[r.seeds.length - 1]}${brackets ? "; lowest–highest in brackets" : ""})`
           : `, seed ${r.seed}`);
 }
 
@@ -285,7 +294,6 @@ function cvJson(r: NabCvResult, meta: object): unknown {
       choices: p.choices,
     })),
     ties: r.ties,
-    ablations: r.ablations,
   };
 }
 
@@ -317,7 +325,7 @@ export function cvTable(r: NabCvResult): string[] {
   return lines;
 }
 
-function cvMarkdown(r: NabCvResult, meta: { dataDir: string; labelsPath: string; ablate: boolean }): string {
+function cvMarkdown(r: NabCvResult, meta: { dataDir: string; labelsPath: string }): string {
   const std = r.cv.find((p) => p.profile === "standard");
   const gridDesc = r.grid.map((g, i) => {
     const changed = Object.entries(g).filter(([k, v]) => (r.grid[0] as Params)[k] !== v);
@@ -327,7 +335,7 @@ function cvMarkdown(r: NabCvResult, meta: { dataDir: string; labelsPath: string;
   const out = [
     `# NAB cross-validation: ${r.detector}`,
     "",
-    `\`${cvCommand(r, meta.ablate)}\``,
+    `\`${cvCommand(r, false)}\``,
     "",
     `Data \`${meta.dataDir}\` (${r.files} files, ${r.rows} rows), labels \`${meta.labelsPath}\`. ` +
       `Folds: ${protocol(r)}; categories are dealt round-robin so every fold mixes them. For each fold the ` +
@@ -362,22 +370,28 @@ function cvMarkdown(r: NabCvResult, meta: { dataDir: string; labelsPath: string;
     ),
     "",
   ];
-  if (r.ablations.length > 0) {
-    out.push(
-      "## Ablations",
-      "",
-      `The default configuration with one constant changed at a time; thresholds chosen by the same CV ` +
-        `(mean over the repetitions). Default: CV ${PROFILE_NAMES.map((p) => f2(r.cvDefault.mean[p])).join(" / ")}, ` +
-        `in-sample ${f2(inDef.standard)} (standard).`,
-      "",
-      "| constant | default | alternative | CV standard | CV low FP | CV low FN | in-sample standard |",
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-      ...r.ablations.map(
-        (a) =>
-          `| ${a.param} | ${fmtValue(a.from)} | ${fmtValue(a.to)} | ${f2(a.cv.mean.standard)} | ${f2(a.cv.mean.reward_low_FP_rate)} | ${f2(a.cv.mean.reward_low_FN_rate)} | ${f2(a.inSample.standard)} |`,
-      ),
-      "",
-    );
-  }
   return out.join("\n");
+}
+
+/** The ablation page (written only with --ablate). */
+function ablationMarkdown(r: NabCvResult, meta: { dataDir: string; labelsPath: string }): string {
+  const inDef = triple(r.inSampleDefault.profiles);
+  return [
+    `# NAB ablations: ${r.detector}`,
+    "",
+    `\`${cvCommand(r, true)}\``,
+    "",
+    `Data \`${meta.dataDir}\` (${r.files} files), labels \`${meta.labelsPath}\`; folds: ${protocol(r, false)}. ` +
+      `The default configuration with one constant changed at a time; each profile's threshold chosen by the same CV ` +
+      `(mean over the repetitions). Default: CV ${PROFILE_NAMES.map((p) => f2(r.cvDefault.mean[p])).join(" / ")}, ` +
+      `in-sample ${PROFILE_NAMES.map((p) => f2(inDef[p])).join(" / ")} (standard / low FP / low FN).`,
+    "",
+    "| constant | default | alternative | CV standard | CV low FP | CV low FN | in-sample standard |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...r.ablations.map(
+      (a) =>
+        `| ${a.param} | ${fmtValue(a.from)} | ${fmtValue(a.to)} | ${f2(a.cv.mean.standard)} | ${f2(a.cv.mean.reward_low_FP_rate)} | ${f2(a.cv.mean.reward_low_FN_rate)} | ${f2(a.inSample.standard)} |`,
+    ),
+    "",
+  ].join("\n");
 }

@@ -1,6 +1,6 @@
 /** `bench:nab` without the CLI: run a detector over a NAB-layout folder (or read results), then score. */
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import {
   nabBenchmark,
   resolveWindows,
@@ -183,7 +183,8 @@ export async function runNabBench(opts: NabRunOptions, log: NabLog): Promise<Nab
     mode: opts.scoreOnlyDir === undefined ? ("detect" as const) : ("score-only" as const),
     dataDir: opts.dataDir,
     labelsPath: opts.labelsPath,
-    resultsDir: opts.scoreOnlyDir ?? join(opts.outDir, opts.detector),
+    // Relative to the working directory, so committed summaries do not carry a machine's path.
+    resultsDir: opts.scoreOnlyDir ?? relative(process.cwd(), join(opts.outDir, opts.detector)),
     files: names.length,
     rows,
   };
