@@ -79,3 +79,41 @@ export function stateBytes(root: unknown, skip: ReadonlySet<string> = new Set(["
   };
   return walk(root);
 }
+
+/**
+ * Per-stream empirical tail of an evidence measure (≥ 0, e.g. digits): a decayed histogram of its
+ * past values in log-spaced bins (4 per doubling from 0.01 up, 80 bins ≈ 0.01 … 10^4), and for a new
+ * value v the surprisal −log10 P̂(past ≥ v), with one pseudo-observation at the top so that P̂ > 0.
+ * A value as large as one seen every 100 rows scores ≈ 2 digits however heavy the tail; a value above
+ * everything in memory scores ≈ log10(memory rows), plus one digit per doubling beyond the largest
+ * value in memory (a decaying maximum), so magnitude still counts at the top. Rank-based below the
+ * top, so recurring spikes stop counting.
+ */
+export class EvidenceTail {
+  static readonly BINS = 80;
+  private readonly counts = new Float64Array(EvidenceTail.BINS);
+  private total = 0;
+  private max = 0;
+  constructor(private readonly decay: number) {}
+
+  private static bin(v: number): number {
+    if (!(v >= 0.01)) return 0;
+    const k = 1 + Math.floor(4 * Math.log2(v / 0.01));
+    return k >= EvidenceTail.BINS ? EvidenceTail.BINS - 1 : k;
+  }
+
+  /** −log10 P̂(past ≥ v) (0 for v ≤ 0), then adds v to the history. */
+  update(v: number): number {
+    const k = EvidenceTail.bin(v);
+    let above = 1;
+    for (let i = k; i < EvidenceTail.BINS; i++) above += this.counts[i]!;
+    let digits = v > 0 ? Math.log10((this.total + 1) / above) : 0;
+    if (v > this.max && this.max > 0) digits += Math.log2(v / this.max);
+    const d = this.decay;
+    this.max = v > this.max * d ? v : this.max * d;
+    for (let i = 0; i < EvidenceTail.BINS; i++) this.counts[i] = this.counts[i]! * d;
+    this.total = this.total * d + 1;
+    this.counts[k] = this.counts[k]! + 1;
+    return digits;
+  }
+}
