@@ -6,24 +6,27 @@
 import { z } from "zod";
 import { METRICS } from "./metrics.ts";
 import { HostName } from "./names.ts";
-import { CanonicalMetrics, ExtraMetrics, Labels } from "./points.ts";
+import { IngestCanonicalMetrics, IngestExtraMetrics, IngestLabels } from "./points.ts";
 import { PredictionSchema } from "./prediction.ts";
 import { IngestResponseSchema, ListedHostSchema, MAX_POINTS_PER_CALL } from "./rpc.ts";
+import { MAX_FUTURE_MS, MIN_TIMESTAMP_MS } from "./time.ts";
+
+export { MAX_FUTURE_MS };
 
 // ── Requests ────────────────────────────────────────────────────────────────────────────────────────
 
 /** Points per request body; a host's points of one request go to its object in one call. */
 export const MAX_POINTS_PER_REQUEST = MAX_POINTS_PER_CALL;
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** Points may be at most this far ahead of the receive time (clock skew allowance). */
-export const MAX_FUTURE_MS = 5 * 60_000;
-/** Earliest timestamp accepted (2000-01-01); smaller epoch numbers are almost always seconds, not ms. */
-const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
 
 const TIMESTAMP_FORMS = "must be ISO-8601 with a time zone, or epoch milliseconds";
 
-/** ISO-8601 (with a zone) or epoch milliseconds. */
-const Timestamp = z.union([
+/**
+ * ISO-8601 (with a zone) or epoch milliseconds. Its range (from 2000-01-01, the retention, at most
+ * 5 min ahead) is checked against the receive time by `timestampIssue` (contracts/time.ts), for both
+ * forms; a string becomes epoch ms with `isoToEpochMs` there.
+ */
+export const Timestamp = z.union([
   z
     // The message for a value that is neither a number nor a string (the union then reports it).
     .number({ error: TIMESTAMP_FORMS })
@@ -33,6 +36,7 @@ const Timestamp = z.union([
         message: "must be epoch milliseconds from 2000-01-01 on (a smaller number is usually seconds)",
       }),
     ),
+  // Every string this accepts, isoToEpochMs reads (worker/timestamps.workerd.test.ts checks this).
   z.iso.datetime({ offset: true, message: TIMESTAMP_FORMS }),
 ]);
 
@@ -41,9 +45,9 @@ export const PointBody = z
   .strictObject({
     host: HostName.optional(),
     timestamp: Timestamp.optional(),
-    ...CanonicalMetrics,
-    metrics: ExtraMetrics.optional(),
-    labels: Labels.optional(),
+    ...IngestCanonicalMetrics,
+    metrics: IngestExtraMetrics.optional(),
+    labels: IngestLabels.optional(),
   })
   .refine(
     (p) =>

@@ -22,3 +22,12 @@ export const METRIC_RANGES: Readonly<Record<MetricName, MetricRange>> = {
   network_latency: { unit: "ms", min: 0, max: Number.MAX_VALUE },
   error_rate: { unit: "fraction", min: 0, max: 1 },
 };
+
+/**
+ * The ranges the edge accepts for new points: METRIC_RANGES with a finite ceiling on latency (1 h in
+ * ms). METRIC_RANGES itself stays as it was, so points stored before still read back.
+ */
+export const INGEST_METRIC_RANGES: Readonly<Record<MetricName, MetricRange>> = {
+  ...METRIC_RANGES,
+  network_latency: { unit: "ms", min: 0, max: 3_600_000 },
+};

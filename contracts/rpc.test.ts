@@ -15,16 +15,23 @@ describe("ingest request: hand check of the common case", () => {
   it("takes the plain common case without the schema, with the schema's result", () => {
     expect(isPlainIngestRequest(valid)).toBe(true);
     expect(parseIngestRequest(valid)).toEqual(IngestRequest.parse(valid));
-    const sparse = { ...valid, points: [{ timestamp: 0, cpu_usage: null }, { timestamp: 5 }] };
+    const t0 = 1_700_000_000_000;
+    const sparse = { ...valid, points: [{ timestamp: t0, cpu_usage: null }, { timestamp: t0 + 5 }] };
     expect(isPlainIngestRequest(sparse)).toBe(true);
     expect(IngestRequest.safeParse(sparse).success).toBe(true);
   });
 
   it("leaves extra metrics, labels and every invalid request to the schema (same errors as before)", () => {
-    const withExtra = { ...valid, points: [{ ...point(1), metrics: { disk: 3 }, labels: { dc: "x" } }] };
+    const withExtra = {
+      ...valid,
+      points: [{ ...point(1_700_000_000_000), metrics: { disk: 3 }, labels: { dc: "x" } }],
+    };
     expect(isPlainIngestRequest(withExtra)).toBe(false);
     expect(parseIngestRequest(withExtra)).toEqual(IngestRequest.parse(withExtra));
-    const bad = { ...valid, points: [{ ...point(1), cpu_usage: 101 }] };
+    const bad = { ...valid, points: [{ ...point(1_700_000_000_000), cpu_usage: 101 }] };
+    const early = { ...valid, points: [point(946_684_799_999)] };
+    expect(isPlainIngestRequest(early)).toBe(false);
+    expect(() => parseIngestRequest(early)).toThrow(/invalid ingest request:.*2000-01-01/s);
     expect(isPlainIngestRequest(bad)).toBe(false);
     expect(() => parseIngestRequest(bad)).toThrow(/invalid ingest request:.*cpu_usage/s);
   });

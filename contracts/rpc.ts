@@ -4,17 +4,23 @@
  * what the objects answer. The Worker parses the answers with the same schemas.
  */
 import { z } from "zod";
-import { METRIC_RANGES, METRICS } from "./metrics.ts";
+import { INGEST_METRIC_RANGES, METRICS } from "./metrics.ts";
 import { HOST_RE, HostName, TENANT_RE, TenantName } from "./names.ts";
-import { StoredPoint } from "./points.ts";
+import { IngestPoint, StoredPoint } from "./points.ts";
 import { AlertTransitionSchema, LEVELS, LevelSchema, PredictionSchema } from "./prediction.ts";
+import { isEpochMs } from "./time.ts";
 
 export const MAX_POINTS_PER_CALL = 1000;
 
+/**
+ * What a host object accepts to ingest: the edge's rules for new points (`IngestPoint`: timestamps in
+ * the range of contracts/time.ts, metric bounds, no reserved names), which everything the Worker
+ * accepts satisfies (worker/timestamps.workerd.test.ts checks this on generated timestamps).
+ */
 export const IngestRequest = z.strictObject({
   tenant: TenantName,
   host: HostName,
-  points: z.array(StoredPoint).min(1).max(MAX_POINTS_PER_CALL),
+  points: z.array(IngestPoint).min(1).max(MAX_POINTS_PER_CALL),
 });
 export type IngestRequest = z.infer<typeof IngestRequest>;
 
@@ -43,11 +49,11 @@ export function isPlainIngestRequest(input: unknown): input is IngestRequest {
     if (!isRecord(p)) return false;
     for (const k in p) if (!POINT_KEYS.has(k)) return false;
     const t = p.timestamp;
-    if (typeof t !== "number" || !Number.isSafeInteger(t) || t < 0) return false;
+    if (!isEpochMs(t)) return false;
     for (const m of METRICS) {
       const v = p[m];
       if (v === undefined || v === null) continue;
-      const r = METRIC_RANGES[m];
+      const r = INGEST_METRIC_RANGES[m];
       if (typeof v !== "number" || !Number.isFinite(v) || v < r.min || v > r.max) return false;
     }
   }

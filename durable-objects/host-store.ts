@@ -46,16 +46,40 @@ export interface EventRow {
 }
 
 export class HostStore {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)`);
-    sql.exec(
+  /** True once this instance knows the tables exist (created them, or found them). */
+  private schemaReady = false;
+
+  /**
+   * Creates nothing: the tables are created by the first write (`ensureSchema`), so a read of a host
+   * that never sent a point (GET /hosts/<typo>/prediction) leaves no storage behind.
+   */
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Creates the tables (and any a newer version added) once per instance, before a write. */
+  private ensureSchema(): void {
+    if (this.schemaReady) return;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)`);
+    this.sql.exec(
       `CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, ts INTEGER NOT NULL,
         ts_end INTEGER NOT NULL, body TEXT NOT NULL)`,
     );
-    sql.exec(`CREATE INDEX IF NOT EXISTS events_topic_end ON events (topic, ts_end)`);
-    sql.exec(
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS events_topic_end ON events (topic, ts_end)`);
+    this.sql.exec(
       `CREATE TABLE IF NOT EXISTS scorer (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL, nums BLOB NOT NULL)`,
     );
+    this.schemaReady = true;
+  }
+
+  /**
+   * True when this host has storage (its `kv` table exists); reads of a host without it answer empty
+   * instead of creating tables. A host with storage gets any table a newer version added.
+   */
+  private hasStorage(): boolean {
+    if (this.schemaReady) return true;
+    const found =
+      this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kv'`).toArray().length > 0;
+    if (found) this.ensureSchema();
+    return found;
   }
 
   /** True while the scorer state read last came from the old form (`kv` row "scorer", all JSON). */
@@ -63,6 +87,7 @@ export class HostStore {
 
   /** The stored scorer state (new form, else the old all-JSON form), or null when none. */
   getScorerState(): unknown {
+    if (!this.hasStorage()) return null;
     const row = this.sql
       .exec<{ json: string; nums: ArrayBuffer }>(`SELECT json, nums FROM scorer WHERE id = 1`)
       .toArray()[0];
@@ -74,6 +99,7 @@ export class HostStore {
 
   /** Writes the scorer state (new form); removes an old-form row read earlier. */
   putScorerState(state: unknown): void {
+    this.ensureSchema();
     const { json, nums } = encodeState(state);
     this.sql.exec(`INSERT OR REPLACE INTO scorer (id, json, nums) VALUES (1, ?, ?)`, json, nums);
     if (this.legacyScorer) {
@@ -83,6 +109,7 @@ export class HostStore {
   }
 
   getRaw(key: string): string | null {
+    if (!this.hasStorage()) return null;
     const row = this.sql.exec<{ v: string }>(`SELECT v FROM kv WHERE k = ?`, key).toArray()[0];
     return row ? row.v : null;
   }
@@ -93,6 +120,7 @@ export class HostStore {
 
   /** `put` of a value already turned into JSON. */
   putRaw(key: string, json: string): void {
+    this.ensureSchema();
     this.sql.exec(`INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)`, key, json);
   }
 
@@ -107,6 +135,7 @@ export class HostStore {
 
   /** `append` of a body already turned into JSON. */
   appendRaw(seq: number, topic: Topic, ts: number, body: string, tsEnd: number = ts): void {
+    this.ensureSchema();
     this.sql.exec(
       `INSERT INTO events (seq, topic, ts, ts_end, body) VALUES (?, ?, ?, ?, ?)`,
       seq,
@@ -119,6 +148,7 @@ export class HostStore {
 
   /** Timestamp of the newest stored point, epoch ms (−Infinity when none): one index lookup. */
   newestPointMs(): number {
+    if (!this.hasStorage()) return -Infinity;
     const row = this.sql
       .exec<{ t: number | null }>(`SELECT max(ts_end) AS t FROM events WHERE topic = 'metrics'`)
       .one();
@@ -127,6 +157,7 @@ export class HostStore {
 
   /** True when a stored point has exactly this timestamp (duplicate detection; rare: out-of-order only). */
   hasPointAt(ts: number): boolean {
+    if (!this.hasStorage()) return false;
     const rows = this.sql
       .exec<{ body: string }>(
         `SELECT body FROM events WHERE topic = 'metrics' AND ts_end >= ? AND ts <= ?`,
@@ -139,6 +170,7 @@ export class HostStore {
 
   /** Events of a topic overlapping [fromMs, toMs), oldest first. */
   range(topic: Topic, fromMs: number, toMs: number, limit: number): EventRow[] {
+    if (!this.hasStorage()) return [];
     return this.sql
       .exec<{ seq: number; topic: Topic; ts: number; body: string }>(
         `SELECT seq, topic, ts, body FROM events WHERE topic = ? AND ts_end >= ? AND ts < ? ORDER BY ts, seq LIMIT ?`,
@@ -152,6 +184,7 @@ export class HostStore {
 
   /** Undelivered events after `afterSeq`, oldest first. */
   pending(afterSeq: number, limit: number): EventRow[] {
+    if (!this.hasStorage()) return [];
     return this.sql
       .exec<{ seq: number; topic: Topic; ts: number; body: string }>(
         `SELECT seq, topic, ts, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
@@ -162,6 +195,7 @@ export class HostStore {
   }
 
   countAfter(afterSeq: number): number {
+    if (!this.hasStorage()) return 0;
     return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events WHERE seq > ?`, afterSeq).one().n;
   }
 
@@ -174,6 +208,7 @@ export class HostStore {
     deliveredSeq: number,
     maxRows: number,
   ): { deleted: number; droppedUndelivered: number } {
+    if (!this.hasStorage()) return { deleted: 0, droppedUndelivered: 0 };
     let deleted = this.sql.exec(
       `DELETE FROM events WHERE ts < ? AND seq <= ?`,
       beforeMs,

@@ -1,7 +1,8 @@
 /**
  * Reads a JSON request body with the checks a public endpoint needs, before any parsing work:
- * media type (415), size (413, from Content-Length when given and while streaming otherwise), and
- * syntax (400 invalid_json).
+ * media type and encoding (415: JSON routes take uncompressed bodies), size (413, from Content-Length
+ * when given and while streaming otherwise), and syntax (400 invalid_json; the message gives where the
+ * syntax broke, never the body's text).
  */
 import { ApiError } from "./errors.ts";
 
@@ -13,6 +14,7 @@ export async function readJson(req: Request, maxBytes: number): Promise<unknown>
       issues: [{ path: "header.content-type", message: `got '${type || "(none)"}'` }],
     });
   }
+  checkIdentityEncoding(req);
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
   if (req.body === null) throw new ApiError("invalid_json", "request body is empty");
@@ -45,11 +47,37 @@ export async function readJson(req: Request, maxBytes: number): Promise<unknown>
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new ApiError(
-      "invalid_json",
-      `request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
-    );
+    throw new ApiError("invalid_json", `request body is not valid JSON${syntaxWhere(e)}`);
   }
+}
+
+/**
+ * A body with a Content-Encoding other than `identity` (gzip, br, snappy, …) is a 415: these routes
+ * read the bytes as JSON text, and decompressing untrusted input is a cost they do not take on.
+ */
+export function checkIdentityEncoding(req: Request): void {
+  const encoding = (req.headers.get("content-encoding") ?? "").trim().toLowerCase();
+  if (encoding === "" || encoding === "identity") return;
+  // Only a token's worth of the header: it is named, not echoed at length.
+  const shown = encoding.slice(0, 32);
+  throw new ApiError(
+    "unsupported_media_type",
+    `Content-Encoding '${shown}' is not supported; send the JSON body uncompressed`,
+    { issues: [{ path: "header.content-encoding", message: `'${shown}' is not supported (only identity)` }] },
+  );
+}
+
+/**
+ * Where JSON.parse gave up (" at position 12 (line 1 column 13)"), without its text: V8's messages
+ * quote the body around the error (Unexpected token …, "SECRET…" is not valid JSON).
+ */
+function syntaxWhere(e: unknown): string {
+  const msg = e instanceof Error ? e.message : "";
+  const pos = /at position (\d+)(?: \(line (\d+) column (\d+)\))?/.exec(msg);
+  if (pos)
+    return pos[2] ? ` at position ${pos[1]} (line ${pos[2]} column ${pos[3]})` : ` at position ${pos[1]}`;
+  if (/end of JSON input/i.test(msg)) return ": it ends too early";
+  return "";
 }
 
 function tooLarge(maxBytes: number): ApiError {

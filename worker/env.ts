@@ -20,11 +20,15 @@ export interface Env extends ObjectEnv {
   HOST_MONITOR: DurableObjectNamespace<HostMonitor>;
   HOST_INDEX: DurableObjectNamespace<HostIndex>;
   RATE_LIMITER?: RateLimiter;
+  /** Failed authentications per client IP (CF-Connecting-IP); `[[ratelimits]]` in wrangler.toml. */
+  AUTH_RATE_LIMITER?: RateLimiter;
   /** JSON array of `{tenant, sha256, scopes}` (a secret in production, `.dev.vars` locally). */
   API_KEYS?: string;
   SENTRY_DSN?: string;
   /** Shards of the per-tenant host index behind GET /hosts (default 8). */
   HOST_INDEX_SHARDS?: string;
+  /** Distinct hosts (host objects called) per ingest request (default 200). */
+  MAX_HOSTS_PER_REQUEST?: string;
 }
 
 const Vars = z.object({
@@ -50,6 +54,7 @@ const Vars = z.object({
       return r.data;
     }),
   HOST_INDEX_SHARDS: intVar("HOST_INDEX_SHARDS", 8, 1, 256),
+  MAX_HOSTS_PER_REQUEST: intVar("MAX_HOSTS_PER_REQUEST", 200, 1, 1000),
   RETENTION_HOURS: RetentionHours,
   SENTRY_DSN: z
     .url({ message: "SENTRY_DSN must be a URL" })
@@ -60,6 +65,8 @@ const Vars = z.object({
 export interface Config {
   apiKeys: ApiKeyEntry[];
   hostIndexShards: number;
+  /** MAX_HOSTS_PER_REQUEST: distinct hosts one ingest request may name (each is one object call). */
+  maxHostsPerRequest: number;
   /** RETENTION_HOURS: how long a host keeps its history and its `GET /hosts` entry, hours. */
   retentionHours: number;
   sentryDsn: string | undefined;
@@ -73,6 +80,7 @@ export function config(env: Env): Config {
   const r = Vars.safeParse({
     API_KEYS: env.API_KEYS,
     HOST_INDEX_SHARDS: env.HOST_INDEX_SHARDS,
+    MAX_HOSTS_PER_REQUEST: env.MAX_HOSTS_PER_REQUEST,
     RETENTION_HOURS: env.RETENTION_HOURS,
     SENTRY_DSN: env.SENTRY_DSN,
   });
@@ -85,6 +93,7 @@ export function config(env: Env): Config {
   const c: Config = {
     apiKeys: r.data.API_KEYS,
     hostIndexShards: r.data.HOST_INDEX_SHARDS,
+    maxHostsPerRequest: r.data.MAX_HOSTS_PER_REQUEST,
     retentionHours: r.data.RETENTION_HOURS,
     sentryDsn: r.data.SENTRY_DSN,
   };

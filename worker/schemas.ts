@@ -2,16 +2,19 @@
  * From HTTP request bodies (their schemas are in `contracts/api.ts`) to the points the objects store:
  * timestamps resolved and checked against the receive time and the retention, the point count capped.
  */
-import { MAX_FUTURE_MS, MAX_POINTS_PER_REQUEST, type Issue, type PointBody } from "../contracts/api.ts";
+import { MAX_POINTS_PER_REQUEST, type Issue, type PointBody } from "../contracts/api.ts";
 import { METRICS } from "../contracts/metrics.ts";
 import type { StoredPoint } from "../contracts/points.ts";
+import { isoToEpochMs, timestampIssue } from "../contracts/time.ts";
 import { ApiError } from "./errors.ts";
 
 /**
- * Stored forms of validated points, plus an issue for each timestamp more than MAX_FUTURE_MS ahead of
- * the receive time and, when `retentionHours` is given (a route that stores), for each timestamp older
- * than the retention: the object's next hourly trim would delete such a point, and its host would be
- * listed as silent for longer than its history lasts. `pathOf(i)` names point i's timestamp field.
+ * Stored forms of validated points, plus an issue for each timestamp outside the accepted range
+ * (`timestampIssue`, contracts/time.ts, the one definition the host objects check too): from
+ * 2000-01-01, at most MAX_FUTURE_MS ahead of the receive time and, when `retentionHours` is given (a
+ * route that stores), not older than the retention: the object's next hourly trim would delete such a
+ * point, and its host would be listed as silent for longer than its history lasts. `pathOf(i)` names
+ * point i's timestamp field.
  */
 export function toStoredPoints(
   points: readonly PointBody[],
@@ -19,17 +22,10 @@ export function toStoredPoints(
   opts: { pathOf: (i: number) => string; retentionHours: number | null },
 ): { points: StoredPoint[]; issues: Issue[] } {
   const issues: Issue[] = [];
-  const oldestMs = opts.retentionHours === null ? -Infinity : receivedMs - opts.retentionHours * 3_600_000;
   const stored = points.map((p, i) => {
     const s = toStoredPoint(p, receivedMs);
-    if (s.timestamp > receivedMs + MAX_FUTURE_MS) {
-      issues.push({ path: opts.pathOf(i), message: "more than 5 minutes in the future" });
-    } else if (s.timestamp < oldestMs) {
-      issues.push({
-        path: opts.pathOf(i),
-        message: `older than the retention of ${opts.retentionHours} h (RETENTION_HOURS); it would be deleted by the next hourly trim`,
-      });
-    }
+    const issue = timestampIssue(s.timestamp, receivedMs, opts.retentionHours);
+    if (issue !== null) issues.push({ path: opts.pathOf(i), message: issue });
     return s;
   });
   return { points: stored, issues };
@@ -42,7 +38,7 @@ export function toStoredPoint(p: PointBody, receivedMs: number): StoredPoint {
       ? receivedMs
       : typeof p.timestamp === "number"
         ? p.timestamp
-        : Date.parse(p.timestamp);
+        : (isoToEpochMs(p.timestamp) ?? Number.NaN);
   const out: StoredPoint = { timestamp };
   for (const m of METRICS) {
     const v = p[m];

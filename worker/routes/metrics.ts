@@ -9,7 +9,7 @@ import type { StoredPoint } from "../../contracts/points.ts";
 import { guard, type AppContext, type AppEnv } from "../context.ts";
 import { readJson } from "../body.ts";
 import { ApiError, validate } from "../errors.ts";
-import { ingestByHost } from "../ingest.ts";
+import { checkHostCount, ingestByHost } from "../ingest.ts";
 import { checkPointCount, toStoredPoints } from "../schemas.ts";
 import { defaultHost } from "./host-param.ts";
 
@@ -42,6 +42,8 @@ async function parseMetrics(
     if (list) list.push(p);
     else byHost.set(host, [p]);
   });
+  // Here too, not only in ingestByHost: /metrics/validate answers what /metrics would.
+  checkHostCount(c, byHost.size);
   return { isBatch, byHost };
 }
 
