@@ -121,6 +121,9 @@ describe("bench:nab --cv on a generated corpus", () => {
     );
     expect(r.ablations.map((a) => [a.param, a.to])).toEqual(expected);
     for (const a of r.ablations) expect(a.from).toBe(EDGE_DEFAULTS[a.param as keyof typeof EDGE_DEFAULTS]);
+    // Choosing among all of them per fold is reported too (one figure per repetition).
+    expect(r.cvNeighbourhood?.runs).toHaveLength(2);
+    expect(readFileSync(join(dir, "out", "edge_ablation.md"), "utf8")).toContain("single changes below");
     // Switching a channel off changes what is detected on this corpus.
     const off = r.ablations.find((x) => x.param === "noveltyChannel" && x.to === false)!;
     expect(off.cv.mean.standard).not.toBeCloseTo(r.cvDefault.mean.standard!, 6);

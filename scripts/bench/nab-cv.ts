@@ -88,6 +88,11 @@ export interface NabCvResult {
   /** grid[0]'s rows scoring exactly 1 / exactly 0 (over all rows). */
   ties: { rows: number; ones: number; zeros: number; distinct: number };
   ablations: AblationRow[];
+  /**
+   * With ablate: CV when each fold chooses among grid[0] and every ablation variant (what tuning the
+   * constants one at a time on the training folds would give), or null without ablate.
+   */
+  cvNeighbourhood: Spread | null;
   jsonPath: string;
   markdownPath: string;
 }
@@ -177,6 +182,8 @@ export async function runNabCv(opts: NabCvOptions, log: NabLog): Promise<NabCvRe
       Math.max(...inSample.map((r) => r.profiles[i]?.normalisedScore ?? Number.NEGATIVE_INFINITY)),
     ]),
   ) as Triple;
+  const cvNeighbourhood =
+    variants.length > 0 ? cvOver([gridIdx[0] as number, ...new Set(variants.map((v) => v.config))]) : null;
   const ablations: AblationRow[] = variants.map((v) => ({
     param: v.param,
     from: v.from,
@@ -218,6 +225,7 @@ export async function runNabCv(opts: NabCvOptions, log: NabLog): Promise<NabCvRe
     inSampleBest,
     ties,
     ablations,
+    cvNeighbourhood,
     jsonPath,
     markdownPath,
   };
@@ -228,7 +236,11 @@ export async function runNabCv(opts: NabCvOptions, log: NabLog): Promise<NabCvRe
     const base = join(opts.outDir, `${opts.detector}_ablation`);
     writeFileSync(
       `${base}.json`,
-      JSON.stringify({ detector: result.detector, folds: nFolds, seeds, ablations }, null, 2) + "\n",
+      JSON.stringify(
+        { detector: result.detector, folds: nFolds, seeds, cvNeighbourhood, ablations },
+        null,
+        2,
+      ) + "\n",
     );
     writeFileSync(`${base}.md`, ablationMarkdown(result, meta));
     log.info(`wrote ${base}.json and ${base}.md`);
@@ -312,6 +324,11 @@ export function cvTable(r: NabCvResult): string[] {
   lines.push(
     `default config: ${r.ties.ones} of ${r.ties.rows} rows score exactly 1, ${r.ties.zeros} exactly 0 (${r.ties.distinct} distinct values)`,
   );
+  if (r.cvNeighbourhood !== null) {
+    lines.push(
+      `CV choosing among the default and all ${r.ablations.length} single changes: ${PROFILE_NAMES.map((p) => fs(r.cvNeighbourhood as Spread, p)).join(" / ")}`,
+    );
+  }
   if (r.ablations.length > 0) {
     lines.push(
       `ablations (CV standard / low-FP / low-FN; default ${PROFILE_NAMES.map((p) => f2(r.cvDefault.mean[p])).join(" / ")}):`,
@@ -386,6 +403,13 @@ function ablationMarkdown(r: NabCvResult, meta: { dataDir: string; labelsPath: s
       `(mean over the repetitions). Default: CV ${PROFILE_NAMES.map((p) => f2(r.cvDefault.mean[p])).join(" / ")}, ` +
       `in-sample ${PROFILE_NAMES.map((p) => f2(inDef[p])).join(" / ")} (standard / low FP / low FN).`,
     "",
+    ...(r.cvNeighbourhood === null
+      ? []
+      : [
+          `Choosing per fold among the default and all ${r.ablations.length} single changes below (tuning the ` +
+            `constants on the training folds): CV ${PROFILE_NAMES.map((p) => fs(r.cvNeighbourhood as Spread, p)).join(" / ")}.`,
+          "",
+        ]),
     "| constant | default | alternative | CV standard | CV low FP | CV low FN | in-sample standard |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...r.ablations.map(
