@@ -3,15 +3,26 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "bench/results/**", "**/*.onnx", ".wrangler/**", "dist/**", ".data/**"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "bench/results/**",
+      "**/*.onnx",
+      ".wrangler/**",
+      "dist/**",
+      ".data/**",
+      "status-page/public/build/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
-    // Two programs: Node-side code (tsconfig.json) and workerd-side code (tsconfig.worker.json, Workers types).
+    // Three programs: Node-side code (tsconfig.json), workerd-side code (tsconfig.worker.json, Workers
+    // types) and the status page's browser code (status-page/tsconfig.json, DOM types).
     languageOptions: {
       parserOptions: {
-        project: ["./tsconfig.json", "./tsconfig.worker.json"],
+        project: ["./tsconfig.json", "./tsconfig.worker.json", "./status-page/tsconfig.json"],
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -127,6 +127,8 @@ describe("npm start against wrangler dev", () => {
     const curl = line(out, /Try it:\s+(curl .*)/);
     expect(curl).toContain(`${url}/metrics`);
     expect(curl).toContain(`Bearer ${key}`);
+    // The status page's URL beside the key.
+    expect(line(out, /^Status:\s+(\S+)/m)).toBe(`${url}/`);
 
     // The file holds the key's hash where the Worker reads it, the key only in its comment; private.
     devVarsText = await readFile(devVars, "utf8");
@@ -186,6 +188,12 @@ describe("npm start against wrangler dev", () => {
     const ingest = PointIngestSchema.parse(JSON.parse(body));
     expect(ingest).toMatchObject({ host: "default", accepted: 1, dropped_late: 0 });
     expect(ingest.prediction?.host).toBe("default");
+
+    // The printed status page is served (its browser test is scripts/status-page/page.test.ts).
+    const page = await fetch(line(out, /^Status:\s+(\S+)/m));
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(await page.text()).toContain('src="/build/app.js"');
 
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);

@@ -7,7 +7,8 @@
  *    (`API_KEYS`); an existing file is kept as it is (DEV_VARS_FILE, API_KEY: see scripts/start/args.ts).
  * 2. `wrangler dev` on 127.0.0.1:$PORT (8787) in its own process group, Durable Object storage in a
  *    fresh temporary directory (the demo regenerates its history every run, shifted to now; points older
- *    than what a host already has would be dropped as late), then GET /health until the model is loaded.
+ *    than what a host already has would be dropped as late), then GET /health until the model is loaded;
+ *    prints the API's URL, the status page's (`/`, built by wrangler's [build] step) and the key.
  * 3. The simulated fleet through POST /metrics: 18 h of warm-up as fast as the edge accepts, 6 h replayed
  *    at --speed simulated seconds per real second, then real time (scripts/start/plan.ts).
  * 4. A live view ranked by GET /hosts, details from GET /hosts/:host/prediction, every warning raised
@@ -653,6 +654,9 @@ async function main(): Promise<number> {
       out(`Edge API:  ${url}   (wrangler dev ready in ${seconds(readyMs)}; ${health})`);
       out(
         `API key:   ${local.key}   (${local.fileCreated ? `created; its SHA-256 is in ${shownFile}, the key itself in its comment line` : keyNote}; tenant '${local.tenant}')`,
+      );
+      out(
+        `Status:    ${url}/   (the status page: paste the API key once; it stays in that tab's sessionStorage)`,
       );
       out(`Try it:    ${curls.post}`);
       out(`           ${curls.hosts}`);
