@@ -8,8 +8,9 @@
  *   fraction of that member's own past scores at or above it (a decayed histogram), and the ensemble
  *   reports the most surprising member, −log10 of its tail probability, as digits.
  *
- * Members run with their own defaults: the ensemble's grid chooses only the members and the
- * combination, so `--cv` never tunes a member inside the ensemble. Pure TypeScript.
+ * Members run with their own defaults: the ensemble's grid chooses only the members, the
+ * combination and the weight of the other members against the edge's (their scores are not on the
+ * same scale), so `--cv` never tunes a member inside the ensemble. Pure TypeScript.
  */
 import { MetricAnomalyDetector } from "./detector.ts";
 import { ArtDetector } from "./art.ts";
@@ -20,6 +21,8 @@ export type EnsembleConfig = {
   /** Which detectors run next to the edge's. */
   members: "edge+art" | "edge+bocpd" | "edge+art+bocpd";
   combine: "max" | "mean" | "tail-max";
+  /** "max" / "mean": the other members' scores are multiplied by this before combining (the edge's by 1). */
+  otherWeight: number;
   /** Histogram bins of the "tail-max" calibration (over the score range 0..1). */
   calibrationBins: number;
   /** Memory of the calibration histogram, rows (exponential forgetting). */
@@ -34,6 +37,7 @@ export type EnsembleConfig = {
 export const DEFAULT_ENSEMBLE_CONFIG: Readonly<EnsembleConfig> = {
   members: "edge+art",
   combine: "max",
+  otherWeight: 1,
   calibrationBins: 64,
   calibrationMemory: 5000,
   scoreScale: 2,
@@ -111,11 +115,12 @@ export class EnsembleDetector {
     let sum = 0;
     let maxDigits = 0;
     for (let i = 0; i < this.members.length; i++) {
-      const s = this.members[i]!.update(timestampMs, value);
+      const raw = this.members[i]!.update(timestampMs, value);
+      const s = i === 0 ? raw : raw * c.otherWeight;
       if (s > max) max = s;
       sum += s;
       if (c.combine === "tail-max") {
-        const d = this.calibrators[i]!.digits(s);
+        const d = this.calibrators[i]!.digits(raw);
         if (d > maxDigits) maxDigits = d;
       }
     }
@@ -148,17 +153,18 @@ export function createEnsembleDetector(config: Partial<EnsembleConfig> = {}): {
 export const ensembleSpec = {
   grid: [
     ensembleAt({}),
+    ensembleAt({ otherWeight: 0.5 }),
+    ensembleAt({ otherWeight: 0.25 }),
     ensembleAt({ combine: "mean" }),
-    ensembleAt({ combine: "tail-max" }),
-    ensembleAt({ members: "edge+bocpd" }),
-    ensembleAt({ members: "edge+bocpd", combine: "mean" }),
-    ensembleAt({ members: "edge+bocpd", combine: "tail-max" }),
-    ensembleAt({ members: "edge+art+bocpd", combine: "mean" }),
+    ensembleAt({ members: "edge+bocpd", otherWeight: 0.5 }),
+    ensembleAt({ members: "edge+bocpd", otherWeight: 0.25 }),
+    ensembleAt({ members: "edge+art+bocpd", otherWeight: 0.5 }),
     ensembleAt({ members: "edge+art+bocpd", combine: "tail-max" }),
   ] as readonly EnsembleConfig[],
   create: (p: EnsembleConfig) => createEnsembleDetector(p),
   ablations: {
     members: ["edge+bocpd", "edge+art+bocpd"],
     combine: ["mean", "tail-max"],
+    otherWeight: [0.25, 0.5],
   },
 };

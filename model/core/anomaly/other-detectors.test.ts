@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ArtDetector, artSpec } from "./art.ts";
 import { BocpdDetector, bocpdSpec } from "./bocpd.ts";
+import { MetricAnomalyDetector } from "./detector.ts";
 import { EnsembleDetector, ensembleSpec } from "./ensemble.ts";
 import { PeakDamper, digitsToScore, gaussianSource, stateBytes } from "./score-shaping.ts";
 
@@ -193,6 +194,19 @@ describe("ensemble", () => {
     const mean = run(new EnsembleDetector({ combine: "mean" }), values);
     for (let i = 0; i < values.length; i++) expect(mean[i]).toBeLessThanOrEqual(mx[i]! + 1e-15);
     expect(mx[700]).toBeGreaterThan(0.5);
+  });
+
+  it("with otherWeight the other members count for that fraction: max(edge, w · art)", () => {
+    const values = noisy(900, 25);
+    values[700] = 80;
+    const edge = new MetricAnomalyDetector();
+    const art = new ArtDetector();
+    const ens = new EnsembleDetector({ members: "edge+art", combine: "max", otherWeight: 0.25 });
+    values.forEach((v, i) => {
+      const t = T0 + i * STEP_MS;
+      const want = Math.max(edge.update(t, v), 0.25 * art.update(t, v));
+      expect(ens.update(t, v)).toBe(want);
+    });
   });
 });
 
