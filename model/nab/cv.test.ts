@@ -45,6 +45,7 @@ describe("assignFolds", () => {
     expect(new Set(assignFolds(names(7), 0)).size).toBe(7);
     expect(new Set(assignFolds(names(7), 99)).size).toBe(7);
     expect(() => assignFolds(names(1), 5)).toThrow(RangeError);
+    expect(() => assignFolds(names(7), 1)).toThrow(/no training files/);
     expect(() => assignFolds(["a/x.csv", "a/x.csv"], 2)).toThrow(RangeError);
   });
 });

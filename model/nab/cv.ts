@@ -48,6 +48,7 @@ function rng(seed: number): () => number {
  */
 export function assignFolds(names: readonly string[], k: number, seed = 1): number[] {
   if (new Set(names).size !== names.length) throw new RangeError("file names must be unique");
+  if (k === 1) throw new RangeError("k = 1 leaves no training files: use k ≥ 2, or 0 for leave-one-file-out");
   const folds = k <= 0 || k >= names.length ? names.length : k;
   if (folds < 2) throw new RangeError(`cross-validation needs at least 2 files, got ${names.length}`);
   const byCategory = new Map<string, string[]>();

@@ -45,7 +45,12 @@ const argsSchema = z.object({
     .default("edge"),
   "score-only": z.string().min(1).optional(),
   cv: z.boolean().default(false),
-  folds: z.coerce.number().int().min(0).default(6),
+  folds: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .refine((k) => k !== 1, "1 fold leaves nothing to train on (0 = leave-one-file-out)")
+    .default(6),
   seed: z.coerce.number().int().min(0).default(1),
   repeats: z.coerce.number().int().min(1).max(100).default(5),
   ablate: z.boolean().default(false),
