@@ -150,7 +150,7 @@ describe("POST /api/v1/write — errors", () => {
       { "content-type": "application/json" },
       { "content-encoding": "gzip" },
       { "x-prometheus-remote-write-version": "2.0.0" },
-    ]) {
+    ] as Record<string, string>[]) {
       const res = await write(ok(), { headers });
       expect(res.status).toBe(415);
       expect((await json<ErrorBody>(res)).error.code).toBe("unsupported_media_type");
