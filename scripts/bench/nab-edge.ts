@@ -16,7 +16,6 @@ const L = D.likelihood;
 /** Every constant of the detector that is not learned online, flat. */
 export type EdgeParams = {
   scaleAlpha: number;
-  levelAlpha: number;
   seasonBins: number;
   seasonAlpha: number;
   /** 0 = smoothing per step (`seasonSmoothing`) instead of per time. */
@@ -42,7 +41,6 @@ export type EdgeParams = {
 
 export const EDGE_DEFAULTS: EdgeParams = {
   scaleAlpha: D.scaleAlpha,
-  levelAlpha: D.levelAlpha,
   seasonBins: D.seasonBins,
   seasonAlpha: D.seasonAlpha,
   seasonSmoothingMinutes: D.seasonSmoothingMinutes,
@@ -67,7 +65,6 @@ export const EDGE_DEFAULTS: EdgeParams = {
 export function edgeOptions(p: EdgeParams): DetectorOptions {
   return {
     scaleAlpha: p.scaleAlpha,
-    levelAlpha: p.levelAlpha,
     seasonBins: p.seasonBins,
     seasonAlpha: p.seasonAlpha,
     seasonSmoothingMinutes: p.seasonSmoothingMinutes,
@@ -97,14 +94,12 @@ export const edgeSpec: DetectorSpec<EdgeParams> = {
     EDGE_DEFAULTS,
     at({ seasonBins: 144 }),
     at({ likelihoodWindow: 4 }),
-    at({ levelAlpha: 0.38 }),
     at({ rangeDecay: 2 * D.rangeDecay }),
     at({ noveltyOffset: D.noveltyOffset / 2 }),
   ],
   create: (p) => createNabDetector(edgeOptions(p)),
   ablations: {
     scaleAlpha: [D.scaleAlpha / 2, D.scaleAlpha * 2],
-    levelAlpha: [D.levelAlpha / 2, D.levelAlpha * 2],
     seasonBins: [48, 144],
     seasonAlpha: [0.3, 0.8],
     seasonSmoothingMinutes: [0, 30, 120],

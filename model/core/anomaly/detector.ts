@@ -9,15 +9,13 @@ import {
 const DAY_MS = 86_400_000;
 /** Inputs are clamped to ±this, so differences, ranges and scales stay finite. */
 const MAX_ABS_VALUE = 1e100;
-/** Scale floor relative to the level: a series constant to 1e-9 relative counts as constant. */
+/** Scale floor relative to the (smoothed) level: a series constant to 1e-9 relative counts as constant. */
 const RELATIVE_SCALE_FLOOR = 1e-9;
 
 /** Tuning of a `MetricAnomalyDetector`. Defaults were tuned on the NAB dev subset (see README.md). */
 export interface DetectorConfig {
   /** Weight of the newest point in the noise-scale estimates (≈ 1 / memory, steps). */
   scaleAlpha: number;
-  /** Weight of the newest point in the slow level the seen range relaxes towards. */
-  levelAlpha: number;
   /** Time-of-day bins of the seasonal profile (UTC day). */
   seasonBins: number;
   /** Weight of one day's visit (a bin-width of data) in a bin's mean and mean absolute residual. */
@@ -34,7 +32,7 @@ export interface DetectorConfig {
    * quiet on the days it was seen does not make ordinary noise look extreme.
    */
   seasonDevFloor: number;
-  /** Fraction of its distance to the slow level that the seen range gives up per step. */
+  /** Fraction of its distance to the hour-smoothed value that the seen range gives up per step. */
   rangeDecay: number;
   /** Range excursions below this fraction of the range are ignored. */
   noveltyOffset: number;
@@ -60,7 +58,6 @@ export interface DetectorConfig {
 
 export const DEFAULT_DETECTOR_CONFIG: Readonly<DetectorConfig> = {
   scaleAlpha: 0.0013,
-  levelAlpha: 0.19,
   seasonBins: 96,
   seasonAlpha: 0.6,
   seasonSmoothing: 0.1,
@@ -108,7 +105,6 @@ const likelihoodConfigSchema = z.object({
 
 const configSchema = z.object({
   scaleAlpha: z.number().gt(0).lte(1),
-  levelAlpha: z.number().gt(0).lte(1),
   seasonBins: z.number().int().min(1).max(1440),
   seasonAlpha: z.number().gt(0).lte(1),
   seasonSmoothing: z.number().gt(0).lte(1),
@@ -135,7 +131,6 @@ const stateSchema = z.object({
   /** Timestamp of the last seen value, epoch ms. */
   lastMs: z.number(),
   last: z.number(),
-  level: z.number(),
   /** Mean |Δ| between consecutive seen values (the last-value forecaster's noise scale). */
   stepScale: z.number().nonnegative(),
   /** Mean |smoothed − seasonal profile| over all bins (floor of the per-bin scales). */
@@ -234,7 +229,6 @@ export class MetricAnomalyDetector {
           missing: 0,
           lastMs: 0,
           last: 0,
-          level: 0,
           stepScale: 0,
           seasonScale: 0,
           smoothed: 0,
@@ -281,7 +275,7 @@ export class MetricAnomalyDetector {
     const x = Math.min(MAX_ABS_VALUE, Math.max(-MAX_ABS_VALUE, value));
     s.n++;
     const first = s.n === 1;
-    const floor = RELATIVE_SCALE_FLOOR * Math.abs(s.level) + Number.MIN_VALUE;
+    const floor = RELATIVE_SCALE_FLOOR * Math.abs(s.smoothed) + Number.MIN_VALUE;
 
     // Seasonal forecaster: smoothed value vs the profile of this time of day.
     const dtMinutes = Number.isFinite(timestampMs) ? Math.max(0, timestampMs - s.lastMs) / 60_000 : 0;
@@ -337,11 +331,11 @@ export class MetricAnomalyDetector {
           dg.novelty = c.noveltyDigits * (1 + Math.min(excursion, 1e6));
       }
       s.stepScale += Math.max(c.scaleAlpha, 1 / s.n) * (delta - s.stepScale);
-      s.level += Math.max(c.levelAlpha, 1 / s.n) * (x - s.level);
-      s.hi = Math.max(x, s.hi - c.rangeDecay * (s.hi - s.level));
-      s.lo = Math.min(x, s.lo + c.rangeDecay * (s.level - s.lo));
+      // The range relaxes towards the hour-smoothed value the seasonal channel keeps anyway (a
+      // separate level EWMA, weight 0.19 per step, gave the same NAB figures to the digit).
+      s.hi = Math.max(x, s.hi - c.rangeDecay * (s.hi - s.smoothed));
+      s.lo = Math.min(x, s.lo + c.rangeDecay * (s.smoothed - s.lo));
     } else {
-      s.level = x;
       s.lo = x;
       s.hi = x;
     }
