@@ -9,8 +9,7 @@
  * likelihood instead of ARTime's hand-set vigilance schedule) are in README.md ("Other detectors").
  * Pure TypeScript (no node:/cloudflare: imports), O(maxCategories × window) per row.
  */
-import { AnomalyLikelihood } from "./likelihood.ts";
-import { PeakDamper, clampValue, digitsToScore, stateBytes } from "./score-shaping.ts";
+import { PeakDamper, SurpriseTail, clampValue, digitsToScore, stateBytes } from "./score-shaping.ts";
 
 export type ArtConfig = {
   /** Buckets per window (features: the window's levels, and with `shape` its shape too). */
@@ -37,8 +36,12 @@ export type ArtConfig = {
    * fraction of windows match no category (starting from `vigilance`); 0 keeps it fixed.
    */
   mismatchRate: number;
-  /** Evidence only on rows whose window resonates with no category (ARTime's anomaly event). */
-  mismatchOnly: boolean;
+  /**
+   * Evidence gate. "hard": evidence only on rows whose window resonates with no category (ARTime's
+   * anomaly event; every other row scores exactly 0). "soft": a window that resonates counts for the
+   * share of the vigilance budget its category used (continuous). "none": every row's evidence counts.
+   */
+  gate: "soft" | "hard" | "none";
   /** Rows without evidence at the start (the likelihood's warm-up); the categories learn anyway. */
   warmupRows: number;
   /** Digits of evidence that score 0.5. */
@@ -64,7 +67,7 @@ export const DEFAULT_ART_CONFIG: Readonly<ArtConfig> = {
   shapeFloor: 0.1,
   rangeMargin: 0.05,
   mismatchRate: 0.01,
-  mismatchOnly: true,
+  gate: "soft",
   warmupRows: 50,
   scoreScale: 5,
   peakDecay: 0.99,
@@ -82,11 +85,11 @@ export const artSpec = {
     artAt({}),
     artAt({ window: 4 }),
     artAt({ window: 2 }),
+    artAt({ window: 4, gate: "hard" }),
+    artAt({ window: 2, gate: "hard" }),
     artAt({ mismatchRate: 0.003 }),
     artAt({ mismatchRate: 0.03 }),
-    artAt({ mismatchOnly: false }),
-    artAt({ window: 4, mismatchOnly: false }),
-    artAt({ mismatchRate: 0 }),
+    artAt({ gate: "none" }),
   ] as readonly ArtConfig[],
   create: (p: ArtConfig) => createArtDetector(p),
   ablations: {
@@ -97,7 +100,7 @@ export const artSpec = {
     stride: [2, 4],
     shape: [true],
     mismatchRate: [0, 0.003, 0.03],
-    mismatchOnly: [false],
+    gate: ["hard", "none"],
     rangeMargin: [0, 0.2],
     warmupRows: [25, 100],
     peakDecay: [0, 0.999],
@@ -120,7 +123,8 @@ const CHOICE_ALPHA = 0.001;
  * Per row: the L1 distance from the feature vector to each box (0 inside), the Fuzzy ART choice
  * |x ∧ w| / (α + |w|) among the boxes that pass vigilance, learning of the winner (or a new category).
  * Evidence: the distance to the nearest box, divided by its running mean (the stream's own units),
- * through the likelihood stage (likelihood.ts) — the learned counterpart of ARTime's adaptive vigilance.
+ * through the likelihood stage (score-shaping.ts SurpriseTail); with the default `gate: "soft"`, a
+ * window that resonated counts only for the share of the vigilance budget it used.
  *
  * @example
  * const d = new ArtDetector();
@@ -156,7 +160,9 @@ export class ArtDetector {
   private hi = 0;
   private meanDistance = 0;
   private readonly x: Float64Array;
-  private readonly likelihood: AnomalyLikelihood;
+  private readonly likelihood: SurpriseTail;
+  /** How much of the vigilance budget the winning category used (1 on a mismatch), 0..1. */
+  private gate = 1;
   private readonly damper: PeakDamper;
   private lastEvidence = 0;
 
@@ -178,7 +184,7 @@ export class ArtDetector {
     this.lastUsed = new Float64Array(c.maxCategories);
     this.ring = new Float64Array(c.window);
     this.x = new Float64Array(this.dims);
-    this.likelihood = new AnomalyLikelihood({ shortWindows: [1], warmupSteps: c.warmupRows });
+    this.likelihood = new SurpriseTail(c.warmupRows);
     this.damper = new PeakDamper(c.peakDecay, c.peakDamping);
   }
 
@@ -229,7 +235,10 @@ export class ArtDetector {
     const surprise = distance / (this.meanDistance + floor);
     this.meanDistance += a * (distance - this.meanDistance);
     let digits = this.likelihood.update(surprise);
-    if (c.mismatchOnly && !this.mismatch) digits = 0;
+    // A window that resonated counts for the share of the vigilance budget it used: continuous, and
+    // a near-mismatch counts almost as much as a mismatch.
+    if (c.gate === "soft") digits *= this.gate;
+    else if (c.gate === "hard" && !this.mismatch) digits = 0;
     this.lastEvidence = digits;
     return this.damper.apply(digitsToScore(digits, c.scoreScale));
   }
@@ -277,6 +286,7 @@ export class ArtDetector {
     let nearest = Infinity;
     let best = -1;
     let bestChoice = -Infinity;
+    let gate = 1;
     const minMatch = this.rho * D;
     // Also per feature: no single feature may lie further than 1 − ρ outside the box (the L1 test
     // alone lets a one-row spike stretch a box across the whole range).
@@ -304,10 +314,13 @@ export class ArtDetector {
         if (choice > bestChoice) {
           bestChoice = choice;
           best = j;
+          const budget = 1 - this.rho;
+          gate = budget > 0 ? Math.max((D - overlap) / (budget * D), dist / budget) : 1;
         }
       }
     }
     this.mismatch = best < 0;
+    this.gate = best < 0 ? 1 : Math.min(1, gate);
     if (learn && c.mismatchRate > 0) {
       // Adaptive vigilance: nudged so that about `mismatchRate` of the learned windows match no category.
       const step = 0.01 * c.mismatchRate;

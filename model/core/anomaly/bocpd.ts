@@ -252,7 +252,8 @@ export class BocpdDetector {
       }
       const logMix = maxLp + Math.log(mix);
       const logBf = logPrior - logMix;
-      evidence = logBf > 0 ? logBf * LOG10E : 0;
+      // Signed for "rank" (continuous below "no evidence" too), clipped at 0 for the other two.
+      evidence = c.evidence === "rank" ? logBf * LOG10E : logBf > 0 ? logBf * LOG10E : 0;
 
       // Message passing: growth (each run gains this row) and change point (a new run starts here).
       // Weights are kept relative to exp(maxLp); the change-point weight is H·π0 / exp(maxLp)·Σmass.

@@ -3,6 +3,8 @@
  * decimal digits becomes a continuous 0..1 score, the decaying-peak damping, and input clamping.
  * Pure TypeScript (no node:/cloudflare: imports): it runs in the edge Worker too.
  */
+import { DEFAULT_LIKELIHOOD_CONFIG } from "./likelihood.ts";
+import { tailSurprisal } from "./tail.ts";
 
 /** Values beyond this magnitude are clamped (squares and sums of squares stay finite). */
 export const VALUE_LIMIT = 1e100;
@@ -81,39 +83,73 @@ export function stateBytes(root: unknown, skip: ReadonlySet<string> = new Set(["
 }
 
 /**
- * Per-stream empirical tail of an evidence measure (≥ 0, e.g. digits): a decayed histogram of its
- * past values in log-spaced bins (4 per doubling from 0.01 up, 80 bins ≈ 0.01 … 10^4), and for a new
- * value v the surprisal −log10 P̂(past ≥ v), with one pseudo-observation at the top so that P̂ > 0.
- * A value as large as one seen every 100 rows scores ≈ 2 digits however heavy the tail; a value above
- * everything in memory scores ≈ log10(memory rows), plus one digit per doubling beyond the largest
- * value in memory (a decaying maximum), so magnitude still counts at the top. Rank-based below the
- * top, so recurring spikes stop counting.
+ * Per-stream empirical tail of a signed evidence measure (e.g. log10 of a Bayes factor): a decayed
+ * histogram of its past values in bins spaced like a signed logarithm (asinh(v / 0.01), 2 bins per
+ * doubling, ±10^4 covered), and for a new value v the surprisal −log10 P̂(past ≥ v), with one
+ * pseudo-observation at the top so that P̂ > 0; plus one digit per doubling beyond the largest value
+ * in memory (a decaying maximum), so magnitude still counts at the top. Rank-based below the top, so
+ * recurring spikes stop counting; continuous from "far below usual" (≈ 0) upwards.
  */
 export class EvidenceTail {
-  static readonly BINS = 80;
+  static readonly BINS = 128;
   private readonly counts = new Float64Array(EvidenceTail.BINS);
   private total = 0;
   private max = 0;
   constructor(private readonly decay: number) {}
 
   private static bin(v: number): number {
-    if (!(v >= 0.01)) return 0;
-    const k = 1 + Math.floor(4 * Math.log2(v / 0.01));
-    return k >= EvidenceTail.BINS ? EvidenceTail.BINS - 1 : k;
+    const half = EvidenceTail.BINS / 2;
+    const k = Math.floor(half + (2 * Math.asinh(v / 0.01)) / Math.LN2);
+    return k < 0 ? 0 : k >= EvidenceTail.BINS ? EvidenceTail.BINS - 1 : k;
   }
 
-  /** −log10 P̂(past ≥ v) (0 for v ≤ 0), then adds v to the history. */
+  /** −log10 P̂(past ≥ v) (+ doublings beyond the decaying maximum), then adds v to the history. */
   update(v: number): number {
+    if (!(v === v)) return 0;
     const k = EvidenceTail.bin(v);
     let above = 1;
     for (let i = k; i < EvidenceTail.BINS; i++) above += this.counts[i]!;
-    let digits = v > 0 ? Math.log10((this.total + 1) / above) : 0;
+    let digits = Math.log10((this.total + 1) / above);
     if (v > this.max && this.max > 0) digits += Math.log2(v / this.max);
     const d = this.decay;
     this.max = v > this.max * d ? v : this.max * d;
     for (let i = 0; i < EvidenceTail.BINS; i++) this.counts[i] = this.counts[i]! * d;
     this.total = this.total * d + 1;
     this.counts[k] = this.counts[k]! + 1;
+    return digits;
+  }
+}
+
+/**
+ * The likelihood stage of likelihood.ts with a one-row window, unclipped: a surprise (≥ 0, in the
+ * stream's own units) is compressed with log1p, compared with the long-run exponentially weighted
+ * mean/std of the compressed surprises (same constants as likelihood.ts), and reported as the Gaussian
+ * upper-tail surprisal −log10 P(Z ≥ z) — > 0 for every row after warm-up, so scores built on it are
+ * continuous instead of piling up at 0 for every row at or below the usual surprise.
+ */
+export class SurpriseTail {
+  private count = 0;
+  private mean = 0;
+  private variance = 0;
+  constructor(
+    private readonly warmupRows: number,
+    private readonly longRunAlpha = DEFAULT_LIKELIHOOD_CONFIG.longRunAlpha,
+    private readonly minStd = DEFAULT_LIKELIHOOD_CONFIG.minStd,
+  ) {}
+
+  /** Digits ≥ 0 (0 during warm-up), then folds the surprise into the long-run statistics. */
+  update(surprise: number): number {
+    const u = Math.log1p(surprise > 0 ? Math.min(surprise, 1e12) : 0);
+    this.count++;
+    let digits = 0;
+    if (this.count > this.warmupRows) {
+      const sd = Math.max(Math.sqrt(this.variance), this.minStd);
+      digits = tailSurprisal((u - this.mean) / sd);
+    }
+    const a = Math.max(this.longRunAlpha, 1 / this.count);
+    const d = u - this.mean;
+    this.mean += a * d;
+    this.variance = (1 - a) * (this.variance + a * d * d);
     return digits;
   }
 }
