@@ -59,6 +59,7 @@ const CASES: Case[] = [
   art({ window: 16 }),
   art({ maxCategories: 64 }),
   art({ shape: true }),
+  art({ window: 2, gate: "hard" }),
   ensemble({}),
   ensemble({ members: "edge+bocpd" }),
   ensemble({ members: "edge+art+bocpd", combine: "tail-max" }),

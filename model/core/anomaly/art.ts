@@ -102,7 +102,6 @@ export const artSpec = {
     mismatchRate: [0, 0.003, 0.03],
     gate: ["hard", "none"],
     rangeMargin: [0, 0.2],
-    warmupRows: [25, 100],
     peakDecay: [0, 0.999],
     peakDamping: [0, 1],
   },

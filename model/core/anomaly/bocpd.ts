@@ -88,7 +88,6 @@ export const bocpdSpec = {
     baselineMemory: [300, 3000],
     evidence: ["likelihood", "bayes-factor"],
     seasonal: [false],
-    warmupRows: [25, 100],
     peakDecay: [0, 0.999],
     peakDamping: [0, 1],
   },
