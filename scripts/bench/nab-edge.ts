@@ -24,7 +24,6 @@ export type EdgeParams = {
   rangeDecay: number;
   noveltyOffset: number;
   noveltyMinSteps: number;
-  noveltyDigits: number;
   fullScoreDigits: number;
   peakDecay: number;
   peakDamping: number;
@@ -48,7 +47,6 @@ export const EDGE_DEFAULTS: EdgeParams = {
   rangeDecay: D.rangeDecay,
   noveltyOffset: D.noveltyOffset,
   noveltyMinSteps: D.noveltyMinSteps,
-  noveltyDigits: D.noveltyDigits,
   fullScoreDigits: D.fullScoreDigits,
   peakDecay: D.peakDecay,
   peakDamping: D.peakDamping,
@@ -72,7 +70,6 @@ export function edgeOptions(p: EdgeParams): DetectorOptions {
     rangeDecay: p.rangeDecay,
     noveltyOffset: p.noveltyOffset,
     noveltyMinSteps: p.noveltyMinSteps,
-    noveltyDigits: p.noveltyDigits,
     fullScoreDigits: p.fullScoreDigits,
     peakDecay: p.peakDecay,
     peakDamping: p.peakDamping,
@@ -107,7 +104,6 @@ export const edgeSpec: DetectorSpec<EdgeParams> = {
     rangeDecay: [0, D.rangeDecay / 2, D.rangeDecay * 2],
     noveltyOffset: [0, D.noveltyOffset / 2, D.noveltyOffset * 2],
     noveltyMinSteps: [0.5, 1],
-    noveltyDigits: [10, 40],
     fullScoreDigits: [2.5, 10],
     peakDecay: [0, 0.9, 0.999],
     peakDamping: [0, 1],

@@ -38,8 +38,6 @@ export interface DetectorConfig {
   noveltyOffset: number;
   /** Excursions smaller than this many mean |Δ| (the step noise) are ignored. */
   noveltyMinSteps: number;
-  /** Surprisal (decimal digits) of a value just outside the seen range; grows with the excursion. */
-  noveltyDigits: number;
   /**
    * Scale of the score: digits / this up to score 0.5, then 1 − this / (4 · digits), approaching 1
    * (see `digitsToScore`).
@@ -66,7 +64,6 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<DetectorConfig> = {
   rangeDecay: 0.000034,
   noveltyOffset: 0.025,
   noveltyMinSteps: 0,
-  noveltyDigits: 20,
   fullScoreDigits: 5,
   peakDecay: 0.99,
   peakDamping: 0.5,
@@ -114,7 +111,6 @@ const configSchema = z.object({
   rangeDecay: z.number().min(0).lte(1),
   noveltyOffset: z.number().min(0),
   noveltyMinSteps: z.number().min(0),
-  noveltyDigits: z.number().min(0),
   fullScoreDigits: z.number().gt(0),
   peakDecay: z.number().min(0).lte(1),
   peakDamping: z.number().min(0).lte(1),
@@ -328,7 +324,9 @@ export class MetricAnomalyDetector {
         const beyond = Math.max(x - s.hi, s.lo - x);
         const excursion = beyond / (s.hi - s.lo + floor) - c.noveltyOffset;
         if (excursion > 0 && beyond > c.noveltyMinSteps * s.stepScale)
-          dg.novelty = c.noveltyDigits * (1 + Math.min(excursion, 1e6));
+          // 4 × the score scale: a novelty scores at least 1 − 1/16 (a separate setting, 20 digits by
+          // default, changed no CV figure at 10 or 40: it only orders novelty against seasonal evidence).
+          dg.novelty = 4 * c.fullScoreDigits * (1 + Math.min(excursion, 1e6));
       }
       s.stepScale += Math.max(c.scaleAlpha, 1 / s.n) * (delta - s.stepScale);
       // The range relaxes towards the hour-smoothed value the seasonal channel keeps anyway (a
