@@ -107,7 +107,12 @@ async function exportOnce(host: string, exporter: PushMetricExporter, o: Observe
   await provider.shutdown();
 }
 
-const CASES = [
+const CASES: {
+  name: string;
+  host: string;
+  env: Record<string, string>;
+  make: (url: string, key: string) => PushMetricExporter;
+}[] = [
   {
     name: "protobuf",
     host: "otel-proto",
