@@ -157,6 +157,7 @@ describe.skipIf(!hasChromium)("status page in Chromium against wrangler dev", ()
     await page.locator("#key-error").waitFor({ timeout: UI_TIMEOUT_MS });
     expect(await page.locator("#key-error").textContent()).toMatch(/That key was rejected \(401/);
     expect(await page.evaluate("sessionStorage.length")).toBe(0);
+    await page.screenshot({ path: join(SHOTS, "prompt-wrong-key.png") });
 
     await enterKey(page, KEYS.writeOnly);
     await page.locator("#key-error", { hasText: "403" }).waitFor({ timeout: UI_TIMEOUT_MS });

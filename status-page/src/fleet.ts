@@ -83,7 +83,14 @@ export function renderFleet(listing: HostsListing, details: ReadonlyMap<string, 
         h("th", null, "Risk within 30 min"),
         h("th", { class: "num" }, "Down within"),
         h("th", { class: "num" }, "Time to breach"),
-        h("th", null, "Top contributor"),
+        h(
+          "th",
+          {
+            title:
+              "the metric driving the risk most, its value and how much the 30-min risk drops with it held at the host's normal level",
+          },
+          "Top contributor",
+        ),
         h("th", null, "Last point"),
       ),
     ),
