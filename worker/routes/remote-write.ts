@@ -17,7 +17,7 @@ import { ApiError } from "../errors.ts";
 import { ingestByHost } from "../ingest.ts";
 import { MAX_BODY_BYTES, MAX_DECODED_BYTES, mediaType, readRaw } from "../formats/body.ts";
 import { describeDrops, PointBuilder, type Receipt } from "../formats/points.ts";
-import { decodeWriteRequest, DEFAULT_HOST_LABEL, mapWriteRequest } from "../formats/remote-write.ts";
+import { DEFAULT_HOST_LABEL, mapWriteRequestBytes, uncompressBody } from "../formats/remote-write.ts";
 
 function unsupported(path: string, message: string): ApiError {
   return new ApiError("unsupported_media_type", `${path}: ${message}`, { issues: [{ path, message }] });
@@ -54,9 +54,9 @@ export async function parseRemoteWrite(c: AppContext, retentionHours: number) {
   checkHeaders(c);
   const label = hostLabel(c);
   const receivedMs = Date.now();
-  const req = decodeWriteRequest(await readRaw(c.req.raw, MAX_BODY_BYTES), MAX_DECODED_BYTES);
+  const raw = uncompressBody(await readRaw(c.req.raw, MAX_BODY_BYTES), MAX_DECODED_BYTES);
   const builder = new PointBuilder();
-  mapWriteRequest(req, builder, label);
+  mapWriteRequestBytes(raw, builder, label);
   return builder.finish(receivedMs, retentionHours);
 }
 
