@@ -45,6 +45,9 @@ export function devConfigText(sourceToml: string, main: string, rateLimit?: numb
     MAIN_RE,
     `main = "${main}"\nno_bundle = true\nfind_additional_modules = true`,
   );
+  // The status page's [assets] and [build] tables name paths relative to the project; the bench serves
+  // a pre-built bundle from another directory and needs no page.
+  text = text.replace(/^\[(assets|build)\]\n(?:(?!\[)[^\n]*\n)*/gm, "");
   if (rateLimit !== undefined) {
     if (!LIMIT_RE.test(text)) {
       throw new BenchError(
