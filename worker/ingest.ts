@@ -49,8 +49,11 @@ async function chargeObjectCalls(c: AppContext, tenant: string, calls: number): 
  * other hosts stored theirs. Paths are `hosts.<host>.points.<i>.<field>`.
  */
 function checkIngest(req: { tenant: string; host: string; points: StoredPoint[] }): IngestRequest {
-  if (isPlainIngestRequest(req)) return req;
-  const r = IngestRequest.safeParse(req, { error: apiMessage });
+  // `unknown` first: StoredPoint's type and IngestRequest's are the same shape, so the type guard
+  // would narrow `req` to never below.
+  const input: unknown = req;
+  if (isPlainIngestRequest(input)) return input;
+  const r = IngestRequest.safeParse(input, { error: apiMessage });
   if (!r.success) throw ApiError.fromZod(r.error, `hosts.${req.host}`);
   return r.data;
 }

@@ -75,34 +75,42 @@ const instant = (rcv: number, hours: number | null) =>
     fc.integer({ min: ISO_MIN, max: ISO_MAX }),
   );
 
+/** Numbers no ISO string can name: beyond year 9999, beyond the Date range, beyond safe integers. */
+const hugeMs = fc.oneof(
+  fc.integer({ min: ISO_MAX, max: Number.MAX_SAFE_INTEGER }),
+  fc.constantFrom(8.64e15, 8.64e15 + 1, 2 ** 53, 1e20, 1e300, Number.MAX_VALUE),
+);
+
 const caseArb: fc.Arbitrary<Case> = fc.tuple(receivedMs, retention).chain(([rcv, hours]) =>
-  instant(rcv, hours).chain((ms) =>
-    fc.oneof(
-      fc.constant<Case>({ receivedMs: rcv, retentionHours: hours, instantMs: ms, sent: ms, integral: true }),
-      fc
-        .tuple(fc.integer({ min: -(23 * 60 + 59), max: 23 * 60 + 59 }), fractionFor(ms))
-        .filter(([off, f]) => {
-          if (f === null) return false;
-          const y = new Date(ms + off * 60_000).getUTCFullYear();
-          return y >= 0 && y <= 9999;
-        })
-        .map(([off, f]): Case => ({
-          receivedMs: rcv,
-          retentionHours: hours,
-          instantMs: ms,
-          sent: isoAt(ms, off, f!),
-          integral: true,
-        })),
-      fc.constantFrom(0.5, 0.001, 1e-9).map((f): Case => ({
+  fc.oneof(instant(rcv, hours), { arbitrary: hugeMs, weight: 1 }).chain((ms) => {
+    const asNumber = fc.constant<Case>({
+      receivedMs: rcv,
+      retentionHours: hours,
+      instantMs: ms,
+      sent: ms,
+      integral: Number.isInteger(ms),
+    });
+    const fractional = fc.constantFrom(0.5, 0.001, 1e-9).map((f): Case => ({
+      receivedMs: rcv,
+      retentionHours: hours,
+      instantMs: ms,
+      sent: ms + f,
+      // A fraction too small for the magnitude rounds away: then it is an integer after all.
+      integral: Number.isInteger(ms + f),
+    }));
+    if (ms < ISO_MIN || ms > ISO_MAX) return fc.oneof(asNumber, fractional);
+    const iso = fc
+      .tuple(fc.integer({ min: -(23 * 60 + 59), max: 23 * 60 + 59 }), fractionFor(ms))
+      .filter(([, f]) => f !== null)
+      .map(([off, f]): Case => ({
         receivedMs: rcv,
         retentionHours: hours,
         instantMs: ms,
-        sent: ms + f,
-        // A fraction too small for the magnitude rounds away: then it is an integer after all.
-        integral: Number.isInteger(ms + f),
-      })),
-    ),
-  ),
+        sent: isoAt(ms, off, f!),
+        integral: true,
+      }));
+    return fc.oneof(asNumber, { arbitrary: iso, weight: 3 }, fractional);
+  }),
 );
 
 /** The Worker's verdict: the stored timestamp, or null when the request is refused. */

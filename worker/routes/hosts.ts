@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { HostsListing } from "../../contracts/api.ts";
 import { LevelSchema, PredictionSchema, severity } from "../../contracts/prediction.ts";
 import { HistoryResponseSchema, parseRpc, ShardListingSchema } from "../../contracts/rpc.ts";
+import { isoToEpochMs } from "../../contracts/time.ts";
 import { guard, type AppContext, type AppEnv } from "../context.ts";
 import { ApiError, validate } from "../errors.ts";
 import { hostIndexShard, hostMonitor } from "../objects.ts";
@@ -21,7 +22,15 @@ const Instant = z.union(
       .string()
       .regex(/^\d{1,15}$/)
       .transform(Number),
-    z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+    // isoToEpochMs, not Date.parse: the same exact reading as the points' timestamps get.
+    z.iso.datetime({ offset: true }).transform((s, ctx) => {
+      const ms = isoToEpochMs(s);
+      if (ms === null) {
+        ctx.addIssue({ code: "custom", message: "must be ISO-8601 with a time zone, or epoch milliseconds" });
+        return z.NEVER;
+      }
+      return ms;
+    }),
   ],
   { error: "must be ISO-8601 with a time zone, or epoch milliseconds" },
 );
