@@ -6,6 +6,7 @@
  * Prometheus or an OTel SDK would drop or endlessly retry the whole batch, so the sample (or, when the
  * point cannot stand without it, the point) is dropped and counted by reason.
  */
+import { z } from "zod";
 import { PointBody } from "../../contracts/api.ts";
 import { METRICS, type MetricName } from "../../contracts/metrics.ts";
 import { MAX_EXTRA_METRICS, type StoredPoint } from "../../contracts/points.ts";
@@ -36,6 +37,15 @@ export interface Receipt {
 }
 
 const MAX_EXAMPLES = 5;
+
+const PointBatch = z.array(PointBody);
+
+/** A draft as `POST /metrics` would receive it. */
+function draftBody(d: Draft): Record<string, unknown> {
+  const body: Record<string, unknown> = { host: d.host, timestamp: d.timestamp, ...d.canonical };
+  if (d.extra.size > 0) body.metrics = Object.fromEntries(d.extra);
+  return body;
+}
 
 export class PointBuilder {
   private readonly drafts = new Map<string, Map<number, Draft>>();
@@ -96,13 +106,22 @@ export class PointBuilder {
     receivedMs: number,
     retentionHours: number,
   ): { byHost: Map<string, StoredPoint[]>; receipt: Receipt } {
-    const valid: PointBody[] = [];
-    const sampleCounts: number[] = [];
-    for (const d of this.allDrafts()) {
-      const r = this.validateDraft(d);
-      if (r !== null) {
-        valid.push(r.point);
-        sampleCounts.push(r.samples);
+    const drafts = this.allDrafts();
+    let valid: PointBody[] = [];
+    let sampleCounts: number[] = [];
+    // The common case in one parse of the whole list (one zod run over an array costs a fraction of
+    // one run per point); only when something fails is every point taken apart on its own.
+    const all = PointBatch.safeParse(drafts.map(draftBody), { error: apiMessage });
+    if (all.success) {
+      valid = all.data;
+      sampleCounts = drafts.map((d) => d.samples);
+    } else {
+      for (const d of drafts) {
+        const r = this.validateDraft(d);
+        if (r !== null) {
+          valid.push(r.point);
+          sampleCounts.push(r.samples);
+        }
       }
     }
     const stored = toStoredPoints(valid, receivedMs, { pathOf: (i) => String(i), retentionHours });
@@ -151,8 +170,7 @@ export class PointBuilder {
    * point tried once more; a point that still fails (e.g. a bad host name) is dropped whole.
    */
   private validateDraft(d: Draft): { point: PointBody; samples: number } | null {
-    const body: Record<string, unknown> = { host: d.host, timestamp: d.timestamp, ...d.canonical };
-    if (d.extra.size > 0) body.metrics = Object.fromEntries(d.extra);
+    const body = draftBody(d);
     let samples = d.samples;
     const first = PointBody.safeParse(body, { error: apiMessage });
     if (first.success) return { point: first.data, samples };
