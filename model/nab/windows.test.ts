@@ -28,38 +28,100 @@ describe("parseNabTimestamp", () => {
 });
 
 describe("resolveWindows", () => {
+  const key = (t: string): number => parseNabTimestamp(t)?.key ?? Number.NaN;
   const keys = [
     "2020-01-01 00:00:00",
     "2020-01-01 00:05:00",
     "2020-01-01 00:10:00",
     "2020-01-01 00:15:00",
-  ].map((t) => parseNabTimestamp(t)?.key ?? Number.NaN);
-  it("maps inclusive [start, end] timestamps to row indices", () => {
+  ].map(key);
+  /** Resolves and collects the warnings. */
+  const resolve = (ks: readonly number[], limits: [string, string][]) => {
+    const warnings: string[] = [];
+    const rows = resolveWindows("c/f.csv", ks, limits, (l) => warnings.push(l));
+    return { rows, warnings };
+  };
+  it("maps inclusive [start, end] timestamps to row indices, silently when both ends are exact", () => {
     expect(
-      resolveWindows("c/f.csv", keys, [
+      resolve(keys, [
         ["2020-01-01 00:05:00.000000", "2020-01-01 00:10:00.000000"],
         ["2020-01-01 00:15:00.000000", "2020-01-01 00:15:00.000000"],
       ]),
-    ).toEqual([
+    ).toEqual({
+      rows: [
+        { start: 1, end: 2 },
+        { start: 3, end: 3 },
+      ],
+      warnings: [],
+    });
+  });
+  it("maps ends that are not timestamps of the file to the rows inside the window, with a warning", () => {
+    const { rows, warnings } = resolve(keys, [["2020-01-01 00:06:00", "2020-01-01 00:12:00"]]);
+    expect(rows).toEqual([{ start: 2, end: 2 }]);
+    expect(warnings).toEqual([expect.stringMatching(/c\/f\.csv: label window 0 .* covers rows 3–3/)]);
+  });
+  it("maps an end that occurs more than once (duplicated row, fall-back hour) by file order", () => {
+    // 00:00 00:05 00:10 00:15 00:10 00:15 00:20 — the clock goes back 10 minutes after 00:15.
+    const fallBack = [
+      "2020-01-01 00:00:00",
+      "2020-01-01 00:05:00",
+      "2020-01-01 00:10:00",
+      "2020-01-01 00:15:00",
+      "2020-01-01 00:10:00",
+      "2020-01-01 00:15:00",
+      "2020-01-01 00:20:00",
+    ].map(key);
+    // Start repeated: the first row inside; end unique: that row (rows going back stay inside).
+    expect(resolve(fallBack, [["2020-01-01 00:10:00", "2020-01-01 00:20:00"]]).rows).toEqual([
+      { start: 2, end: 6 },
+    ]);
+    // End repeated: up to the row before the file first passes it.
+    expect(resolve(fallBack, [["2020-01-01 00:05:00", "2020-01-01 00:10:00"]]).rows).toEqual([
       { start: 1, end: 2 },
-      { start: 3, end: 3 },
+    ]);
+    expect(resolve(fallBack, [["2020-01-01 00:05:00", "2020-01-01 00:15:00"]]).rows).toEqual([
+      { start: 1, end: 5 },
+    ]);
+    // Duplicated rows at both ends.
+    const dup = [...keys.slice(0, 2), keys[1] as number, ...keys.slice(2), keys[3] as number];
+    expect(resolve(dup, [["2020-01-01 00:05:00", "2020-01-01 00:15:00"]]).rows).toEqual([
+      { start: 1, end: 5 },
     ]);
   });
-  it("names the file and window when a timestamp is not a row of the file", () => {
-    expect(() => resolveWindows("c/f.csv", keys, [["2020-01-01 00:06:00", "2020-01-01 00:10:00"]])).toThrow(
-      /c\/f\.csv: label window 0 timestamp "2020-01-01 00:06:00" is not a timestamp of the file/,
+  it("ignores, with a warning, a window outside the file's time range or in a gap", () => {
+    const { rows, warnings } = resolve(keys, [
+      ["2019-12-31 00:00:00", "2019-12-31 01:00:00"],
+      ["2020-01-01 00:06:00", "2020-01-01 00:09:00"],
+      ["2020-01-01 00:10:00", "2020-01-01 00:15:00"],
+      ["2020-01-02 00:00:00", "2020-01-02 01:00:00"],
+    ]);
+    expect(rows).toEqual([{ start: 2, end: 3 }]);
+    expect(warnings).toHaveLength(3);
+    for (const w of warnings) expect(w).toMatch(/covers no row of the file .*; ignored/);
+    expect(resolve([], [["2020-01-01 00:00:00", "2020-01-01 00:05:00"]]).rows).toEqual([]);
+  });
+  it("ignores, with a warning, a window whose rows overlap an earlier one's (timestamps going back)", () => {
+    // Windows disjoint in time can only collide in rows when the file steps back between them.
+    const back = [
+      "2020-01-01 00:15:00",
+      "2020-01-01 00:00:00",
+      "2020-01-01 00:10:00",
+      "2020-01-01 00:20:00",
+    ].map(key);
+    const { rows, warnings } = resolve(back, [
+      ["2020-01-01 00:00:00", "2020-01-01 00:12:00"],
+      ["2020-01-01 00:13:00", "2020-01-01 00:20:00"],
+    ]);
+    expect(rows).toEqual([{ start: 1, end: 2 }]);
+    expect(warnings).toHaveLength(2); // window 0 not exact at its end, window 1 overlapping
+    expect(warnings[1]).toMatch(
+      /label window 1 .* maps to rows 1–4, overlapping window 0's rows .*; ignored/,
     );
+  });
+  it("rejects a label file that is not NAB layout: malformed, reversed, unordered or overlapping windows", () => {
     expect(() => resolveWindows("c/f.csv", keys, [["soon", "2020-01-01 00:10:00"]])).toThrow(
-      /malformed timestamp "soon"/,
+      /c\/f\.csv: label window 0 has a malformed timestamp "soon"/,
     );
-  });
-  it("rejects a window end that occurs more than once (NAB's labeler does too)", () => {
-    const dup = [...keys, keys[3] as number];
-    expect(() => resolveWindows("c/f.csv", dup, [["2020-01-01 00:05:00", "2020-01-01 00:15:00"]])).toThrow(
-      /occurs more than once/,
-    );
-  });
-  it("rejects reversed, unordered and overlapping windows", () => {
     expect(() => resolveWindows("c/f.csv", keys, [["2020-01-01 00:10:00", "2020-01-01 00:05:00"]])).toThrow(
       /ends .* before it starts/,
     );

@@ -48,10 +48,17 @@ describe("readDataFile", () => {
     // Empty values and backward timestamps are real data, read as they are: see nab-robust.test.ts.
     ["c/f.csv", csv("2014-01-01 00:00:00,abc"), /c\/f\.csv line 2: value "abc" is not a finite number/],
     ["c/f.csv", "time,value\n2014-01-01 00:00:00,1\n", /c\/f\.csv line 1: no "timestamp" column/],
-    ["c/f.csv", "timestamp,value\n", /c\/f\.csv: no data rows/],
-    ["c/f.csv", "", /c\/f\.csv: empty file/],
   ])("rejects malformed %s (%#) naming file and line", (name, text, message) => {
     expect(() => readDataFile(folder({ [name]: text }), name)).toThrow(message);
+  });
+  it.each([
+    ["header only", "timestamp,value\n"],
+    ["empty", ""],
+    ["blank lines", "\n\r\n"],
+  ])("reads a file with no rows (%s) as zero rows", (_, text) => {
+    const f = readDataFile(folder({ "c/f.csv": text }), "c/f.csv");
+    expect(f.value).toEqual([]);
+    expect(f.timestampKey).toEqual([]);
   });
 });
 
@@ -111,10 +118,30 @@ describe("runNabBench input checks", () => {
     });
     expect(listCsvFiles(dir)).toEqual(["a/x.csv", "b/c/y.csv"]);
   });
-  it("names data files that have no label key", async () => {
+  it("skips data files that have no label key with a warning naming them, and scores the rest", async () => {
     const dir = folder({
       "data/a/x.csv": csv("2014-01-01 00:00:00,1"),
-      "l.json": JSON.stringify({ "a/other.csv": [] }),
+      "data/a/y.csv": csv("2014-01-01 00:00:00,1"),
+      "l.json": JSON.stringify({ "a/y.csv": [], "a/other.csv": [] }),
+    });
+    const warnings: string[] = [];
+    const r = await runNabBench(
+      {
+        dataDir: join(dir, "data"),
+        labelsPath: join(dir, "l.json"),
+        outDir: join(dir, "out"),
+        detector: "null",
+      },
+      { ...quiet, warn: (l) => warnings.push(l) },
+    );
+    expect(r.files).toBe(1);
+    expect(warnings.join("\n")).toMatch(/has no key for 1 data file\(s\), skipped .*: a\/x\.csv/);
+  });
+  it("fails with a clear message when no data file can be scored", async () => {
+    const dir = folder({
+      "data/a/x.csv": csv("2014-01-01 00:00:00,1"),
+      "data/a/empty.csv": "timestamp,value\n",
+      "l.json": JSON.stringify({ "a/empty.csv": [] }),
     });
     const run = runNabBench(
       {
@@ -125,25 +152,26 @@ describe("runNabBench input checks", () => {
       },
       quiet,
     );
-    await expect(run).rejects.toThrow(/has no key for 1 data file\(s\): a\/x\.csv/);
+    await expect(run).rejects.toThrow(/nothing to score under .*: no data file has both rows and a key/);
   });
-  it("names the file whose label window is not one of its timestamps", async () => {
+  it("maps a label window whose start is not one of the file's timestamps, with a warning", async () => {
     const dir = folder({
       "data/a/x.csv": csv("2014-01-01 00:00:00,1", "2014-01-01 00:05:00,1"),
       "l.json": JSON.stringify({ "a/x.csv": [["2014-01-01 00:01:00.000000", "2014-01-01 00:05:00.000000"]] }),
     });
-    const run = runNabBench(
+    const warnings: string[] = [];
+    const r = await runNabBench(
       {
         dataDir: join(dir, "data"),
         labelsPath: join(dir, "l.json"),
         outDir: join(dir, "out"),
         detector: "null",
       },
-      quiet,
+      { ...quiet, warn: (l) => warnings.push(l) },
     );
-    await expect(run).rejects.toThrow(
-      /a\/x\.csv: label window 0 timestamp "2014-01-01 00:01:00.000000" is not a timestamp/,
-    );
+    expect(r.files).toBe(1);
+    expect(r.profiles[0]?.windows).toBe(1);
+    expect(warnings.join("\n")).toMatch(/a\/x\.csv: label window 0 .* covers rows 2–2/);
   });
   it("refuses an unknown detector, listing the known ones", async () => {
     const dir = folder({

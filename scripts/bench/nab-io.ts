@@ -71,18 +71,24 @@ interface CsvTable {
   rows: { line: number; fields: string[] }[];
 }
 
-/** Plain NAB CSV: comma-separated, no quoting; blank lines ignored; CRLF accepted. */
-function readCsv(path: string, label: string): CsvTable {
+/**
+ * Plain NAB CSV: comma-separated, no quoting; blank lines ignored; CRLF accepted. With `allowEmpty`
+ * an empty file is a table with no header and no rows, and a header alone a table with no rows.
+ */
+function readCsv(path: string, label: string, allowEmpty = false): CsvTable {
   if (!existsSync(path)) throw new NabFileError("missing_path", `file not found: ${path}`);
   const lines = readFileSync(path, "utf8")
     .replace(/^\uFEFF/, "")
     .split(/\r?\n/);
-  const headerLine = lines[0] ?? "";
-  if (headerLine.trim() === "")
+  const first = lines.findIndex((l) => l.trim() !== "");
+  if (first < 0) {
+    if (allowEmpty) return { header: [], rows: [] };
     throw new NabFileError("malformed_csv", `${label}: empty file, expected a header line`);
+  }
+  const headerLine = lines[first] as string;
   const header = headerLine.split(",").map((h) => h.trim());
   const rows: CsvTable["rows"] = [];
-  for (let i = 1; i < lines.length; i++) {
+  for (let i = first + 1; i < lines.length; i++) {
     const text = lines[i] as string;
     if (text.trim() === "") continue;
     const fields = text.split(",");
@@ -94,7 +100,7 @@ function readCsv(path: string, label: string): CsvTable {
     }
     rows.push({ line: i + 1, fields });
   }
-  if (rows.length === 0) throw new NabFileError("malformed_csv", `${label}: no data rows`);
+  if (rows.length === 0 && !allowEmpty) throw new NabFileError("malformed_csv", `${label}: no data rows`);
   return { header, rows };
 }
 
@@ -143,12 +149,14 @@ function parseValue(text: string, label: string, line: number): number {
  * data repeats some around DST changes), duplicated rows, timestamps that go back (a daylight-saving
  * fall-back hour; counted in `backwardRows`, never reordered or dropped), gaps and irregular steps.
  * Empty or `NaN` value cells are missing values (NaN; the row is still scored). Only text that is not
- * a timestamp or a number is an error.
+ * a timestamp or a number is an error, and so is a header without `timestamp` and `value`. An empty
+ * file, or a header alone, is a file with no rows (`loadNabCorpus` skips it with a warning).
  */
 export function readDataFile(dataDir: string, name: string): DataFile {
-  const table = readCsv(join(dataDir, ...name.split("/")), name);
-  const tsCol = column(table, "timestamp", name);
-  const valueCol = column(table, "value", name);
+  const table = readCsv(join(dataDir, ...name.split("/")), name, true);
+  const empty = table.header.length === 0;
+  const tsCol = empty ? 0 : column(table, "timestamp", name);
+  const valueCol = empty ? 1 : column(table, "value", name);
   const file: DataFile = {
     name,
     timestampText: [],

@@ -8,8 +8,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runNabCv } from "./nab-cv.ts";
 import { readDataFile, resultPath } from "./nab-io.ts";
-import { runNabBench } from "./nab-run.ts";
+import { runNabBench, type NabLog } from "./nab-run.ts";
 
 const root = mkdtempSync(join(tmpdir(), "nab-robust-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -141,5 +142,115 @@ describe("bench:nab on messy NAB-layout files", () => {
     expect(
       warnings.some((w) => w.startsWith("messy/missing_values.csv:") && w.includes("have no value")),
     ).toBe(true);
+  });
+});
+
+/**
+ * Label windows whose ends fall on a fall-back hour's repeated timestamps, on duplicated rows, on a
+ * backward jump or outside the file, plus files NAB-layout but odd (empty, header only, one row, no
+ * label key): the run goes on, each case warned about, with the outcome of `resolveWindows` and
+ * `loadNabCorpus`'s policy.
+ */
+describe("bench:nab with label windows and files NAB's labeler would refuse", () => {
+  function writeOdd(): { data: string; labels: string; dir: string } {
+    const dir = join(root, "odd");
+    const data = join(dir, "data");
+    const write = (name: string, text: string): void => {
+      const path = join(data, ...name.split("/"));
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+    };
+    const rowsText = (r: Rows): string =>
+      ["timestamp,value", ...r.ts.map((t, i) => `${stamp(t)},${r.value[i] as string}`)].join("\n") + "\n";
+    const n = 1200;
+    // Fall-back at row 600: rows 600–611 repeat the timestamps of rows 588–599.
+    const fallBack = regular(n);
+    fallBack.ts = fallBack.ts.map((t, i) => (i >= 600 ? t - 60 * MIN : t));
+    write("odd/fall_back.csv", rowsText(fallBack));
+    // Every 50th row three times.
+    const dup: Rows = { ts: [], value: [] };
+    const base = regular(n);
+    base.ts.forEach((t, i) => {
+      for (let k = 0; k < (i % 50 === 0 ? 3 : 1); k++) {
+        dup.ts.push(t);
+        dup.value.push(base.value[i] as string);
+      }
+    });
+    write("odd/duplicated.csv", rowsText(dup));
+    const backward = regular(n);
+    backward.ts[700] = T0 - 400 * 86_400_000;
+    write("odd/backward.csv", rowsText(backward));
+    write("odd/one_row.csv", rowsText(regular(1)));
+    write("odd/header_only.csv", "timestamp,value\n");
+    write("odd/empty.csv", "");
+    write("odd/unlabelled.csv", rowsText(regular(300)));
+    const at = (r: Rows, i: number): string => stamp(r.ts[i] as number);
+    const labels = {
+      // Start on a repeated timestamp (row 590's = row 602's), end on one too (row 605's = row 593's).
+      "odd/fall_back.csv": [[at(fallBack, 590), at(fallBack, 605)]],
+      // Both ends on a row written three times.
+      "odd/duplicated.csv": [[stamp(T0 + 300 * 5 * MIN), stamp(T0 + 350 * 5 * MIN)]],
+      // One window around the garbage row a year back, one across it with exact ends, one after the end.
+      "odd/backward.csv": [
+        [stamp(T0 - 400 * 86_400_000 - 30 * MIN), stamp(T0 - 400 * 86_400_000 + 30 * MIN)],
+        [at(backward, 690), at(backward, 710)],
+        [stamp(T0 + 30 * 86_400_000), stamp(T0 + 31 * 86_400_000)],
+      ],
+      "odd/one_row.csv": [[at(regular(1), 0), at(regular(1), 0)]],
+      "odd/header_only.csv": [],
+      "odd/empty.csv": [[stamp(T0), stamp(T0 + MIN)]],
+    };
+    const labelsPath = join(dir, "labels.json");
+    writeFileSync(labelsPath, JSON.stringify(labels));
+    return { data, labels: labelsPath, dir };
+  }
+
+  it("maps every window by the documented policy and scores every file that has rows and a label key", async () => {
+    const { data, labels, dir } = writeOdd();
+    const warnings: string[] = [];
+    const log: NabLog = { info: () => {}, progress: () => {}, warn: (l) => warnings.push(l) };
+    const result = await runNabBench(
+      { dataDir: data, labelsPath: labels, outDir: join(dir, "out"), detector: "edge" },
+      log,
+    );
+    // fall_back, duplicated, backward, one_row; header_only and empty have no rows, unlabelled no key.
+    expect(result.files).toBe(4);
+    expect(result.rows).toBe(1200 + (1200 + 2 * 24) + 1200 + 1);
+    const all = warnings.join("\n");
+    expect(all).toMatch(/has no key for 1 data file\(s\), skipped .*: odd\/unlabelled\.csv/);
+    expect(all).toContain("odd/header_only.csv: no data rows; skipped");
+    expect(all).toContain("odd/empty.csv: no data rows; skipped");
+    // fall_back: from the first row inside (row 590, 0-based) to the row before the file first passes
+    // the end (row 594): data rows 591–594; the second pass through that time (rows 602–605) is after it.
+    expect(all).toMatch(/odd\/fall_back\.csv: label window 0 .* covers rows 591–594/);
+    // duplicated: the regular series' rows 300 and 350 are 0-based rows 312 and 364–366 of the file
+    // (two extra copies of every 50th row); the window ends at the last copy.
+    expect(all).toMatch(/odd\/duplicated\.csv: label window 0 .* covers rows 313–367/);
+    // backward: window 0 holds just the garbage row (0-based 700); window 1, exact at rows 690 and 710,
+    // would overlap it and is ignored; window 2 lies after the file.
+    expect(all).toMatch(/odd\/backward\.csv: label window 0 .* covers rows 701–701/);
+    expect(all).toMatch(/odd\/backward\.csv: label window 1 .* maps to rows 691–711, overlapping window 0's/);
+    expect(all).toMatch(/odd\/backward\.csv: label window 2 .* covers no row of the file/);
+    expect(all).not.toMatch(/one_row\.csv: label/); // exact, unique ends: NAB's rows, no warning
+    const [standard] = result.profiles;
+    expect(standard?.windows).toBe(4);
+    for (const p of result.profiles) expect(Number.isFinite(p.normalisedScore)).toBe(true);
+
+    // The same folder under --cv (two folds: four files), with the same policy.
+    const cv = await runNabCv(
+      {
+        dataDir: data,
+        labelsPath: labels,
+        outDir: join(dir, "cv"),
+        detector: "null",
+        folds: 2,
+        seed: 1,
+        repeats: 1,
+        ablate: false,
+      },
+      { info: () => {}, progress: () => {}, warn: () => {} },
+    );
+    expect(cv.files).toBe(4);
+    expect(cv.rows).toBe(result.rows);
   });
 });

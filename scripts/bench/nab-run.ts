@@ -78,29 +78,46 @@ export interface NabCorpus {
   rows: number;
 }
 
-/** Reads and checks every data file and the labels (before any possibly long detector run). */
+/**
+ * Reads and checks every data file and the labels (before any possibly long detector run).
+ *
+ * Nothing NAB-layout stops the run; each odd case is a warning and has a fixed outcome:
+ * - a data file with no label key: skipped (its truth is unknown; `[]` marks a file without anomalies);
+ * - an empty data file, or a header alone: skipped (no row to score);
+ * - repeated or backward timestamps, missing values: kept and scored in file order;
+ * - label windows that are not exact, unique timestamps of the file, or cover no row: see `resolveWindows`;
+ * - label keys with no data file: ignored.
+ * Errors are left for input that is not NAB layout (no `timestamp`/`value` header, text that is not a
+ * timestamp or a number, a labels file that is not `{file: [[start, end], …]}` with ordered windows)
+ * and for a folder with nothing to score.
+ */
 export function loadNabCorpus(dataDir: string, labelsPath: string, log: NabLog): NabCorpus {
   const labels = readLabels(labelsPath);
-  const names = listCsvFiles(dataDir);
-  if (names.length === 0) throw new NabFileError("missing_path", `no *.csv files under ${dataDir}`);
-  const unlabelled = names.filter((n) => !Object.hasOwn(labels, n));
+  const listed = listCsvFiles(dataDir);
+  if (listed.length === 0) throw new NabFileError("missing_path", `no *.csv files under ${dataDir}`);
+  const unlabelled = listed.filter((n) => !Object.hasOwn(labels, n));
   if (unlabelled.length > 0) {
-    throw new NabFileError(
-      "missing_label",
-      `${labelsPath} has no key for ${unlabelled.length} data file(s): ${unlabelled.join(", ")} ` +
-        `(use [] for a file without anomalies)`,
+    log.warn(
+      `${labelsPath} has no key for ${unlabelled.length} data file(s), skipped (use [] for a file ` +
+        `without anomalies): ${unlabelled.join(", ")}`,
     );
   }
-  const unused = Object.keys(labels).filter((k) => !names.includes(k));
+  const unused = Object.keys(labels).filter((k) => !listed.includes(k));
   if (unused.length > 0) {
     log.warn(
       `${unused.length} label key(s) have no data file under ${dataDir} and are ignored: ${unused.join(", ")}`,
     );
   }
+  const names: string[] = [];
   const data: DataFile[] = [];
-  const windows = names.map((name) => {
+  const windows: WindowRows[][] = [];
+  for (const name of listed) {
+    if (!Object.hasOwn(labels, name)) continue;
     const file = readDataFile(dataDir, name);
-    data.push(file);
+    if (file.value.length === 0) {
+      log.warn(`${name}: no data rows; skipped`);
+      continue;
+    }
     const odd = [
       file.backwardRows > 0 ? `${file.backwardRows} row(s) go back in time` : "",
       file.repeatedRows > 0 ? `${file.repeatedRows} row(s) repeat the previous timestamp` : "",
@@ -108,8 +125,16 @@ export function loadNabCorpus(dataDir: string, labelsPath: string, log: NabLog):
     ].filter((x) => x !== "");
     // Kept and scored in file order (NAB scores by row); the detector's policy is in its README.
     if (odd.length > 0) log.warn(`${name}: ${odd.join(", ")}; scored in file order`);
-    return resolveWindows(name, file.timestampKey, labels[name] ?? []);
-  });
+    names.push(name);
+    data.push(file);
+    windows.push(resolveWindows(name, file.timestampKey, labels[name] ?? [], log.warn));
+  }
+  if (names.length === 0) {
+    throw new NabFileError(
+      "missing_label",
+      `nothing to score under ${dataDir}: no data file has both rows and a key in ${labelsPath}`,
+    );
+  }
   const rows = data.reduce((n, f) => n + f.value.length, 0);
   return { names, data, windows, rows };
 }
