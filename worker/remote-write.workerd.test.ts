@@ -190,6 +190,16 @@ describe("POST /api/v1/write — errors", () => {
     expect((await call("/hosts/rw-all-bad/prediction")).status).toBe(404);
   });
 
+  it("413 naming MAX_HOSTS_PER_REQUEST beyond 200 distinct hosts, nothing stored", async () => {
+    const series = Array.from({ length: 201 }, (_, i) =>
+      s({ __name__: "cpu_usage", instance: `rw-fan-${i}:9100` }, [t, 1]),
+    );
+    const res = await write(remoteWriteBody(series));
+    expect(res.status).toBe(413);
+    expect((await json<ErrorBody>(res)).error.message).toMatch(/MAX_HOSTS_PER_REQUEST/);
+    expect((await call("/hosts/rw-fan-0/prediction")).status).toBe(404);
+  });
+
   it("413 beyond 1000 points per request", async () => {
     const now = Date.now() - 3_600_000;
     const series = [

@@ -16,7 +16,7 @@ import { ApiError } from "../errors.ts";
 import { MAX_BODY_BYTES, MAX_DECODED_BYTES, gunzip, mediaType, readRaw } from "../formats/body.ts";
 import { decodeOtlp, encodeResponse, mapOtlp, type OtlpFormat } from "../formats/otlp.ts";
 import { describeDrops, PointBuilder } from "../formats/points.ts";
-import { ingestByHost } from "../ingest.ts";
+import { checkHostCount, ingestByHost } from "../ingest.ts";
 
 function unsupported(path: string, message: string): ApiError {
   return new ApiError("unsupported_media_type", `${path}: ${message}`, { issues: [{ path, message }] });
@@ -53,6 +53,7 @@ export function otlpRoute(app: Hono<AppEnv>): void {
   app.post("/v1/metrics", async (c) => {
     const { tenant } = await guard(c, "write");
     const { format, byHost, receipt } = await parseOtlp(c, c.get("config").retentionHours);
+    checkHostCount(c, receipt.hosts);
     if (receipt.points > MAX_POINTS_PER_REQUEST) {
       throw new ApiError(
         "payload_too_large",

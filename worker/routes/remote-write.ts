@@ -14,7 +14,7 @@ import { MAX_POINTS_PER_REQUEST } from "../../contracts/api.ts";
 import { NAME_RE } from "../../contracts/names.ts";
 import { guard, type AppContext, type AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { ingestByHost } from "../ingest.ts";
+import { checkHostCount, ingestByHost } from "../ingest.ts";
 import { MAX_BODY_BYTES, MAX_DECODED_BYTES, mediaType, readRaw } from "../formats/body.ts";
 import { describeDrops, PointBuilder, type Receipt } from "../formats/points.ts";
 import { DEFAULT_HOST_LABEL, mapWriteRequestBytes, uncompressBody } from "../formats/remote-write.ts";
@@ -80,6 +80,7 @@ export function remoteWriteRoute(app: Hono<AppEnv>): void {
     const { tenant } = await guard(c, "write");
     const { byHost, receipt } = await parseRemoteWrite(c, c.get("config").retentionHours);
     logDrops(tenant, receipt);
+    checkHostCount(c, receipt.hosts);
     if (receipt.points > MAX_POINTS_PER_REQUEST) {
       throw new ApiError(
         "payload_too_large",
