@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/bench/anomaly-cost.ts [--rows N] [--repeats K] [--out DIR]`
+ * `npm run bench:anomaly -- [--rows N] [--repeats K] [--out DIR]`
  *
  * Cost per point in Node of each online anomaly detector bench:nab can run (the edge detector, the
  * alternatives in model/core/anomaly, the ensemble), and the bytes of state per stream. Every
@@ -84,7 +84,7 @@ function main(): void {
   const rows = Number(args.rows ?? 20_000);
   const repeats = Number(args.repeats ?? 5);
   if (!(Number.isInteger(rows) && rows > 0 && Number.isInteger(repeats) && repeats > 0)) {
-    console.error("usage: npx tsx scripts/bench/anomaly-cost.ts [--rows N] [--repeats K] [--out DIR]");
+    console.error("usage: npm run bench:anomaly -- [--rows N] [--repeats K] [--out DIR]");
     process.exitCode = 2;
     return;
   }
