@@ -16,6 +16,7 @@
 import { create, fromBinary, fromJson, toBinary, toJson } from "@bufbuild/protobuf";
 import { METRICS } from "../../contracts/metrics.ts";
 import { ApiError } from "../errors.ts";
+import { truncate } from "../zod-messages.ts";
 import {
   AggregationTemporality,
   ExportMetricsServiceRequestSchema,
@@ -34,10 +35,13 @@ const CANONICAL: ReadonlySet<string> = new Set(METRICS);
 /** NumberDataPoint flag: the point carries no value (the series ended). */
 const FLAG_NO_RECORDED_VALUE = 1;
 
-function malformed(format: OtlpFormat, detail: string): ApiError {
-  const message = `request body is not an OTLP ExportMetricsServiceRequest (${format}): ${detail.slice(0, 160)}`;
+function malformed(format: OtlpFormat, decoderMessage: string): ApiError {
+  // The decoder's message may quote the offending JSON value: quoted text is cut to 64 characters,
+  // as the API's other messages echo client strings.
+  const detail = decoderMessage.replace(/"([^"]{64})[^"]*"/g, '"$1…"').slice(0, 200);
+  const message = `request body is not an OTLP ExportMetricsServiceRequest (${format}): ${detail}`;
   return new ApiError(format === "json" ? "invalid_json" : "invalid_field", message, {
-    issues: [{ path: "(body)", message: detail.slice(0, 160) }],
+    issues: [{ path: "(body)", message: detail }],
   });
 }
 
@@ -128,7 +132,7 @@ export function mapOtlp(req: ExportMetricsServiceRequest, builder: PointBuilder)
       for (const m of sm.metrics) {
         const d = m.data;
         if (d.case === "histogram" || d.case === "exponentialHistogram" || d.case === "summary") {
-          builder.drop(`${d.case} metrics are not ingested`, d.value.dataPoints.length, m.name);
+          builder.drop(`${d.case} metrics are not ingested`, d.value.dataPoints.length, truncate(m.name));
           continue;
         }
         if (d.case === undefined) continue;
@@ -141,11 +145,11 @@ export function mapOtlp(req: ExportMetricsServiceRequest, builder: PointBuilder)
           const ts = timeMs(dp);
           const value = valueOf(dp);
           if (ts === null) {
-            builder.drop("data point without time_unix_nano", 1, m.name);
+            builder.drop("data point without time_unix_nano", 1, truncate(m.name));
             continue;
           }
           if (value === undefined) {
-            builder.drop("data point without a value", 1, m.name);
+            builder.drop("data point without a value", 1, truncate(m.name));
             continue;
           }
           if (m.name === CPU_UTILIZATION) {

@@ -11,7 +11,7 @@ import { PointBody } from "../../contracts/api.ts";
 import { METRICS, type MetricName } from "../../contracts/metrics.ts";
 import { MAX_EXTRA_METRICS, type StoredPoint } from "../../contracts/points.ts";
 import { toStoredPoints } from "../schemas.ts";
-import { apiMessage } from "../zod-messages.ts";
+import { apiMessage, truncate } from "../zod-messages.ts";
 
 const CANONICAL: ReadonlySet<string> = new Set(METRICS);
 
@@ -52,7 +52,11 @@ export class PointBuilder {
   private readonly droppedBy = new Map<string, number>();
   private readonly exampleLines: string[] = [];
 
-  /** Counts `n` samples dropped for `reason` (a short, fixed phrase: it is a key of the answer). */
+  /**
+   * Counts `n` samples dropped for `reason` (a short, fixed phrase: it is a key of the answer). An
+   * example names where (host, metric) with every client string cut to 64 characters, as the API's
+   * other messages echo them: never a body's raw content.
+   */
   drop(reason: string, n = 1, example?: string): void {
     if (n <= 0) return;
     this.droppedBy.set(reason, (this.droppedBy.get(reason) ?? 0) + n);
@@ -79,12 +83,17 @@ export class PointBuilder {
     }
     if (CANONICAL.has(name)) {
       const m = name as MetricName;
-      if (d.canonical[m] !== undefined) return this.drop("duplicate series", 1, `${host} ${name}`);
+      if (d.canonical[m] !== undefined)
+        return this.drop("duplicate series", 1, `${truncate(host)} ${truncate(name)}`);
       d.canonical[m] = value;
     } else {
-      if (d.extra.has(name)) return this.drop("duplicate series", 1, `${host} ${name}`);
+      if (d.extra.has(name)) return this.drop("duplicate series", 1, `${truncate(host)} ${truncate(name)}`);
       if (d.extra.size >= MAX_EXTRA_METRICS) {
-        return this.drop(`over ${MAX_EXTRA_METRICS} extra metrics per point`, 1, `${host} ${name}`);
+        return this.drop(
+          `over ${MAX_EXTRA_METRICS} extra metrics per point`,
+          1,
+          `${truncate(host)} ${truncate(name)}`,
+        );
       }
       d.extra.set(name, value);
     }
@@ -134,7 +143,7 @@ export class PointBuilder {
       this.drop(
         issue.message.startsWith("older") ? "timestamp older than the retention" : "timestamp in the future",
         sampleCounts[i]!,
-        `${p.host}@${String(p.timestamp)} timestamp: ${issue.message}`,
+        `${truncate(p.host ?? "")}@${String(p.timestamp)} timestamp: ${issue.message}`,
       );
     }
     const byHost = new Map<string, StoredPoint[]>();
@@ -174,7 +183,7 @@ export class PointBuilder {
     let samples = d.samples;
     const first = PointBody.safeParse(body, { error: apiMessage });
     if (first.success) return { point: first.data, samples };
-    const where = `${d.host}@${d.timestamp}`;
+    const where = `${truncate(d.host)}@${d.timestamp}`;
     let removable = true;
     for (const issue of first.error.issues) {
       const [top, key] = issue.path.map(String);
@@ -186,7 +195,7 @@ export class PointBuilder {
       } else if (top === "metrics" && key !== undefined && metrics && Object.hasOwn(metrics, key)) {
         delete metrics[key];
         samples -= 1;
-        this.drop("invalid extra metric", 1, `${where} metrics.${key.slice(0, 64)}: ${issue.message}`);
+        this.drop("invalid extra metric", 1, `${where} metrics.${truncate(key)}: ${issue.message}`);
       } else {
         removable = false;
       }

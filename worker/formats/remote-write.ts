@@ -8,6 +8,7 @@
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { uncompress } from "snappyjs";
 import { ApiError } from "../errors.ts";
+import { truncate } from "../zod-messages.ts";
 import { tooLarge } from "./body.ts";
 import type { PointBuilder } from "./points.ts";
 
@@ -248,7 +249,7 @@ function addSeries(
   }
   const host = hostValue !== undefined && hostValue !== "" ? hostValue : fallback ? stripPort(fallback) : "";
   if (host === "") {
-    builder.drop(`series without a host or ${hostLabel} label`, n, name);
+    builder.drop(`series without a host or ${hostLabel} label`, n, truncate(name));
     return;
   }
   for (let i = 0; i < n; i++) {
