@@ -141,6 +141,21 @@ const CASES: {
     make: (url: string, key: string) =>
       new HttpJsonExporter({ url, headers: { Authorization: `Bearer ${key}` } }),
   },
+  {
+    // Configured only by the environment variables the README gives (endpoint, key, compression).
+    name: "protobuf configured by OTEL_EXPORTER_OTLP_* variables",
+    host: "otel-env",
+    env: {},
+    make: (url: string, key: string) =>
+      withEnv(
+        {
+          OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: url,
+          OTEL_EXPORTER_OTLP_METRICS_HEADERS: `Authorization=Bearer%20${key}`,
+          OTEL_EXPORTER_OTLP_COMPRESSION: "gzip",
+        },
+        () => new ProtoExporter(),
+      ),
+  },
 ];
 
 describe("OTLP/HTTP from the real OpenTelemetry JS SDK to the Worker under wrangler dev", () => {
