@@ -71,6 +71,32 @@ describe("bench:edge --quick", () => {
     expect(report.cost.long_history.points).toBe(plan.long.points);
   });
 
+  it("measures the per-metric anomaly detectors alone: finite cost, their state per metric and per host", () => {
+    const a = report.cost.anomaly;
+    expect(a).toBeDefined();
+    expect(a!.metrics).toBe(4);
+    expect(a!.steps).toBeGreaterThan(0);
+    expect(a!.passes).toBeGreaterThanOrEqual(3);
+    expect(a!.forecast_share).toBeGreaterThan(0); // the LSTM's forecast errors reach the detectors
+    for (const x of [a!.us_per_point_per_metric, a!.clone_us_per_metric, a!.elapsed_ms])
+      expect(Number.isFinite(x) && x > 0).toBe(true);
+    expect(a!.us_per_point_per_host).toBeCloseTo(4 * a!.us_per_point_per_metric, 10);
+    expect(Object.keys(a!.state_bytes_per_metric)).toEqual([
+      "cpu_usage",
+      "memory_usage",
+      "network_latency",
+      "error_rate",
+    ]);
+    const sum = Object.values(a!.state_bytes_per_metric).reduce((x, y) => x + y, 0);
+    // One stored value for the four: their sum, give or take the array's own few bytes of JSON.
+    expect(Math.abs(a!.state_bytes_per_host - sum)).toBeLessThan(16);
+    // Part of the stored scorer state.
+    expect(a!.state_bytes_per_host).toBeLessThan(report.cost.state[0]!.scorer_json_bytes);
+    const t = report.targets.find((x) => x.id === "cost.anomaly");
+    expect(t?.target).toBe("≤ 2 µs/point/metric");
+    expect(markdown).toContain("### Anomaly detectors alone");
+  });
+
   it("stores one metrics event (holding the call's points) and one prediction per call", () => {
     for (const s of report.cost.state) {
       const calls = Math.ceil(s.points / s.batch);
@@ -135,6 +161,7 @@ describe("bench:edge --quick", () => {
       "cost.store",
       "cost.window",
       "cost.history",
+      "cost.anomaly",
       "ingest.100",
       "ingest.1000",
       "budget.bundle",

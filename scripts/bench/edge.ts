@@ -2,7 +2,8 @@
  * `npm run bench:edge` — benchmarks of the edge runtime inside workerd (local `wrangler dev` on
  * 127.0.0.1; nothing is deployed):
  *   1. cost per point (inference alone → scoring core → + storage → end to end through Worker→DO RPC;
- *      incremental vs full-window re-runs; per-point vs per-host batches; early vs late history);
+ *      incremental vs full-window re-runs; per-point vs per-host batches; early vs late history; the
+ *      per-metric anomaly detectors alone, and their state per host);
  *   2. ingest throughput of the real Worker, POST /metrics vs POST /metrics/validate, same batches;
  *   3. edge budget: gzip bundle (wrangler deploy --dry-run), cold start, memory, stored state per host.
  * Writes edge.json and edge.md (bench/results/local/, or bench/results/ with --write-results). Every wrangler child runs in its own process group and is
@@ -108,6 +109,7 @@ function plans(a: Args): {
         windows: [30, 60, 120],
         segment: 100,
         long: { points: 400, batch: 1 },
+        anomaly: { points: 300, minMs: 50 },
         seed: a.seed,
       },
       ingest: {
@@ -134,6 +136,7 @@ function plans(a: Args): {
       windows: [30, 60, 120],
       segment: 1_000,
       long: { points: 20_000, batch: 1 },
+      anomaly: { points: 10_000, minMs: 1_000 },
       seed: a.seed,
     },
     ingest: {

@@ -86,6 +86,8 @@ export interface CostPlan {
   segment: number;
   /** A longer store-layer history (points, batch) for cost early vs late. */
   long: { points: number; batch: number };
+  /** The anomaly loop: points through the scorer to record inputs, then ≥ minMs of timed passes. */
+  anomaly: { points: number; minMs: number };
   seed: number;
 }
 
@@ -102,12 +104,70 @@ export interface FloorRow {
   write_us_per_call: number;
 }
 
+/** The host scorer's per-metric anomaly detectors alone (bench Worker's /bench/anomaly). */
+export interface AnomalyRow {
+  /** Scorer steps per metric per pass, metrics (4), timed passes (fresh detectors each). */
+  steps: number;
+  metrics: number;
+  passes: number;
+  elapsed_ms: number;
+  /** µs per `update` of one metric's detector: elapsed / (steps × metrics × passes). */
+  us_per_point_per_metric: number;
+  /** The four metrics of one step: us_per_point_per_metric × metrics. */
+  us_per_point_per_host: number;
+  /** Share of steps whose update carried an LSTM forecast error. */
+  forecast_share: number;
+  /** µs per `clone()` of one detector (the scorer clones the four on every prediction). */
+  clone_us_per_metric: number;
+  /** Stored bytes (JSON + Float64 BLOB, as HostStore writes them) of each metric's detector state. */
+  state_bytes_per_metric: Record<string, number>;
+  /** The four states as one stored value: the anomaly part of one host's scorer state. */
+  state_bytes_per_host: number;
+}
+
+const AnomalyAnswer = z.object({
+  steps: z.number().int().positive(),
+  metrics: z.number().int().positive(),
+  passes: z.number().int().positive(),
+  elapsedMs: z.number().nonnegative(),
+  withForecast: z.number().int().nonnegative(),
+  clones: z.number().int().positive(),
+  cloneElapsedMs: z.number().nonnegative(),
+  stateBytes: z.record(z.string(), z.number().int().positive()),
+  hostStateBytes: z.number().int().positive(),
+});
+
+/** Runs the anomaly loop once (see AnomalyRow); `minMs` of timed loop at least. */
+export async function runAnomaly(
+  base: string,
+  spec: { points: number; minMs: number; seed: number },
+): Promise<AnomalyRow> {
+  const { body } = await requestJson(`${base}/bench/anomaly`, AnomalyAnswer, {
+    body: spec,
+    timeoutMs: 900_000,
+  });
+  const perMetric = (body.elapsedMs * 1000) / (body.steps * body.metrics * body.passes);
+  return {
+    steps: body.steps,
+    metrics: body.metrics,
+    passes: body.passes,
+    elapsed_ms: body.elapsedMs,
+    us_per_point_per_metric: perMetric,
+    us_per_point_per_host: perMetric * body.metrics,
+    forecast_share: body.withForecast / body.steps,
+    clone_us_per_metric: (body.cloneElapsedMs * 1000) / body.clones,
+    state_bytes_per_metric: body.stateBytes,
+    state_bytes_per_host: body.hostStateBytes,
+  };
+}
+
 export interface CostReport {
   plan: CostPlan;
   rows: CostRow[];
   long_history: CostRow;
   state: StateRow[];
   rpc_floor: FloorRow[];
+  anomaly: AnomalyRow;
 }
 
 type Log = (line: string) => void;
@@ -298,5 +358,12 @@ export async function runCost(base: string, plan: CostPlan, runId: string, log: 
       `rpc floor batch ${batch}: ${row.no_write_us_per_call.toFixed(0)} µs/call, ${row.write_us_per_call.toFixed(0)} with a one-row commit`,
     );
   }
-  return { plan, rows, long_history: longHistory, state, rpc_floor: rpcFloor };
+  // The per-metric anomaly detectors alone (warm-up pass first, discarded).
+  await runAnomaly(base, { points: warm, minMs: 20, seed: plan.seed });
+  const anomaly = await runAnomaly(base, { ...plan.anomaly, seed: plan.seed });
+  log(
+    `anomaly: ${anomaly.steps} steps × ${anomaly.metrics} metrics × ${anomaly.passes} passes: ` +
+      `${anomaly.us_per_point_per_metric.toFixed(3)} µs/point/metric, state ${anomaly.state_bytes_per_host} B/host`,
+  );
+  return { plan, rows, long_history: longHistory, state, rpc_floor: rpcFloor, anomaly };
 }

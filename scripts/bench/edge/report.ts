@@ -143,6 +143,7 @@ export const EdgeReportSchema = z.object({
       windows: z.array(z.number().int()),
       segment: z.number().int(),
       long: z.object({ points: z.number().int(), batch: z.number().int() }),
+      anomaly: z.object({ points: z.number().int(), minMs: z.number().int() }).optional(),
       seed: z.number().int(),
     }),
     rows: z.array(CostRowSchema).min(1),
@@ -172,6 +173,21 @@ export const EdgeReportSchema = z.object({
           write_us_per_call: nonneg,
         }),
       )
+      .optional(),
+    /** The per-metric anomaly detectors alone (absent in reports written before it was measured). */
+    anomaly: z
+      .object({
+        steps: z.number().int().positive(),
+        metrics: z.number().int().positive(),
+        passes: z.number().int().positive(),
+        elapsed_ms: nonneg,
+        us_per_point_per_metric: nonneg,
+        us_per_point_per_host: nonneg,
+        forecast_share: nonneg,
+        clone_us_per_metric: nonneg,
+        state_bytes_per_metric: z.record(z.string(), z.number().int().positive()),
+        state_bytes_per_host: z.number().int().positive(),
+      })
       .optional(),
   }),
   /** Where the Durable Objects' SQLite lived for the judged figures (see tmpfsRoot in setup.ts). */
@@ -218,6 +234,8 @@ export type EdgeReport = z.infer<typeof EdgeReportSchema>;
 export type Measured = Omit<EdgeReport, "targets">;
 
 export const TARGET_US_PER_POINT = 10;
+/** Issue #11: the per-metric anomaly detector's cost per point inside workerd. */
+export const TARGET_ANOMALY_US_PER_POINT_PER_METRIC = 2;
 export const TARGET_INGEST_RATIO = 0.3;
 export const TARGET_GZIP_BYTES = 4 * 1024 * 1024;
 export const TARGET_COLD_START_MS = 500;
@@ -286,6 +304,19 @@ export function judge(m: Measured): Target[] {
         layer === "store"
           ? "the target as specified (inference + DO storage); the other cost rows break it down"
           : "",
+    });
+  }
+  const an = m.cost.anomaly;
+  if (an) {
+    targets.push({
+      id: "cost.anomaly",
+      what: `µs per point per metric of the host scorer's per-metric anomaly detector alone (model/core/anomaly, ${an.steps} steps × ${an.metrics} metrics × ${an.passes} passes), and its stored state`,
+      target: `≤ ${TARGET_ANOMALY_US_PER_POINT_PER_METRIC} µs/point/metric`,
+      measured:
+        `${an.us_per_point_per_metric.toFixed(2)} µs/point/metric (${an.us_per_point_per_host.toFixed(2)} per host step); ` +
+        `state ${an.state_bytes_per_host} B/host (${Object.values(an.state_bytes_per_metric).join(" + ")} B per metric)`,
+      met: an.us_per_point_per_metric <= TARGET_ANOMALY_US_PER_POINT_PER_METRIC,
+      note: "inputs recorded from a real HostScorer run (value, LSTM forecast error, step time); the scorer also clones the four detectors per prediction (section 1)",
     });
   }
   const inc = find(rows, "inference", 1);
@@ -453,7 +484,7 @@ first ${lh.segment_points} points ${f1(lh.early_us_per_point)}, last ${lh.segmen
 every ${lh.segment_points} points in order: ${lh.segments_us_per_point.map(f1).join(", ")}.
 
 Plain-TS forward: ${c.plain_ts_forward}
-
+${anomalySection(c)}
 ### Stored state per host (after ${c.plan.points} points)
 
 ${table(
@@ -576,6 +607,44 @@ Memory (workerd RSS; wrangler dev runs a proxy workerd and the runtime workerd):
 - after the model is loaded: ${rss(mem.after_model)}
 - after ${mem.hosts} hosts × ${mem.points_per_host} points: ${rss(mem.after_hosts)} → ${(mem.runtime_bytes_per_host / 1024).toFixed(1)} KiB runtime RSS per host
 - after the throughput runs: ${rss(mem.after_ingest)}
+`;
+}
+
+/** The per-metric anomaly detectors alone: cost per point per metric, clone cost, stored state. */
+function anomalySection(c: EdgeReport["cost"]): string {
+  const a = c.anomaly;
+  if (!a) return "";
+  const scorer = c.state[0]?.scorer_json_bytes;
+  return `
+### Anomaly detectors alone (\`/bench/anomaly\`)
+
+The scoring core's per-metric anomaly detectors (\`options.anomaly\` of the edge model: model/core/anomaly's
+\`MetricAnomalyDetector\`, one per metric). One simulated host's ${c.plan.anomaly?.points ?? "?"} points first go through a real
+\`HostScorer\` (untimed) that records every committed \`update\` call's arguments (value, LSTM forecast
+error — present on ${(100 * a.forecast_share).toFixed(0)} % of steps — and step time); then fresh detectors from the same factory are
+fed exactly those ${a.steps} steps × ${a.metrics} metrics, pass after pass (fresh detectors each), until ${a.elapsed_ms.toFixed(0)} ms of loop time
+(${a.passes} passes).
+
+${table(
+  [
+    "µs/point/metric",
+    "µs per host step (4 metrics)",
+    "clone, µs/metric",
+    "state per metric (JSON + BLOB)",
+    "state per host",
+  ],
+  [
+    [
+      a.us_per_point_per_metric.toFixed(3),
+      a.us_per_point_per_host.toFixed(3),
+      a.clone_us_per_metric.toFixed(3),
+      Object.entries(a.state_bytes_per_metric)
+        .map(([m, b]) => `${m} ${b} B`)
+        .join(", "),
+      `${a.state_bytes_per_host} B${scorer ? ` (${((100 * a.state_bytes_per_host) / scorer).toFixed(0)} % of the ${scorer} B scorer state)` : ""}`,
+    ],
+  ],
+)}
 `;
 }
 

@@ -7,6 +7,8 @@
  *   - `scorer`:    `HostScorer.ingest` (resample → features → stateful LSTM → anomaly/alerts/prediction);
  *   - `store`:     `HostMonitor.ingest` called inside the object (scoring + the SQLite transaction);
  *   - `rpc`:       `stub.ingest(...)` from this Worker (Worker→DO RPC + everything above).
+ * And one figure below them all, `/bench/anomaly`: the host scorer's per-metric anomaly detectors
+ * (`options.anomaly`, model/core/anomaly) alone, fed the exact inputs the scorer gives them.
  * `BenchHostMonitor` only adds bench methods to the real `HostMonitor`; the ingest path and storage are
  * the production code. Points come from the fleet simulator (deterministic, labelled failures), so the
  * scorer meets realistic risk levels (attribution replays included).
@@ -25,10 +27,13 @@ import { edgeModel } from "../../../../model/runtime/workerd.ts";
 import { featurizeSeries } from "../../../../model/core/offline.ts";
 import {
   HostScorer,
+  type AnomalyFactory,
+  type MetricAnomalyDetector,
   type RecurrentModel,
   type RecurrentState,
   type ScorerState,
 } from "../../../../model/core/scorer.ts";
+import { METRICS, type MetricName } from "../../../../model/core/metrics.ts";
 import { N_FEATURES } from "../../../../model/core/features.ts";
 import { simulateHost } from "../../../../simulator/fleet.ts";
 import { PlainLstm } from "../plain-lstm.ts";
@@ -85,6 +90,34 @@ export const FloorSpec = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff),
 });
 export type FloorSpec = z.infer<typeof FloorSpec>;
+
+/** The per-metric anomaly detectors alone (see `anomalyCost`). */
+export const AnomalySpec = z.strictObject({
+  /** Points of one simulated host fed through the scorer (untimed) to record the detectors' inputs. */
+  points: z.number().int().min(1).max(100_000),
+  /** Timed passes over the recorded inputs continue until this much loop time has been measured. */
+  minMs: z.number().int().min(1).max(60_000),
+  seed: z.number().int().min(0).max(0xffffffff),
+});
+export type AnomalySpec = z.infer<typeof AnomalySpec>;
+
+export interface AnomalyResult {
+  /** Steps per metric in one pass (the scorer's committed steps for `points` points). */
+  steps: number;
+  metrics: number;
+  passes: number;
+  /** Loop time over all passes (excludes detector creation and yields). */
+  elapsedMs: number;
+  /** Steps whose update carried an LSTM forecast error (the rest: value only, or missing). */
+  withForecast: number;
+  /** Detector clones timed (the scorer clones the four on every prediction) and their loop time. */
+  clones: number;
+  cloneElapsedMs: number;
+  /** Bytes of each metric's detector state after one pass, as HostStore stores it (JSON + Float64 BLOB). */
+  stateBytes: Record<string, number>;
+  /** The four detectors' states as one stored value: the anomaly part of a host's scorer state. */
+  hostStateBytes: number;
+}
 
 /** What one host keeps in its object's SQLite storage. */
 export interface HostStats {
@@ -229,6 +262,94 @@ async function scorerLoop(s: CostSpec): Promise<CostResult> {
   });
 }
 
+/**
+ * Cost of the host scorer's per-metric anomaly detectors inside workerd. The host's points first go
+ * through a real `HostScorer` (untimed) whose anomaly factory records every committed `update` call's
+ * arguments per metric — value, LSTM forecast error, step time — so the timed loop feeds fresh
+ * detectors from the same factory exactly the inputs the scorer gives them, without the LSTM's cost.
+ * Passes repeat (fresh detectors each) until `minMs` of loop time, since workerd's clock ticks in 1 ms.
+ */
+async function anomalyCost(s: AnomalySpec): Promise<AnomalyResult> {
+  const { options } = await edgeModel.get();
+  const factory: AnomalyFactory = options.anomaly;
+  const inputs = new Map<MetricName, { value: (number | null)[]; err: (number | null)[]; ts: number[] }>(
+    METRICS.map((m) => [m, { value: [], err: [], ts: [] }]),
+  );
+  const recording: AnomalyFactory = {
+    create(metric) {
+      const inner = factory.create(metric);
+      const rec = inputs.get(metric)!;
+      const d: MetricAnomalyDetector = {
+        update(value, forecastError, timestampMs) {
+          rec.value.push(value);
+          rec.err.push(forecastError);
+          rec.ts.push(timestampMs);
+          return inner.update(value, forecastError, timestampMs);
+        },
+        // Clones evaluate the open step (not committed): not recorded.
+        clone: () => inner.clone(),
+        toJSON: () => inner.toJSON(),
+      };
+      return d;
+    },
+    restore: (metric, state) => factory.restore(metric, state),
+  };
+  const scorer = HostScorer.create("bench-anomaly", { ...options, anomaly: recording });
+  const pts = hostPoints(s.seed, s.points);
+  for (let from = 0; from < pts.length; from += 100) await scorer.ingest(pts.slice(from, from + 100));
+  const series = METRICS.map((m) => inputs.get(m)!);
+  const steps = series[0]!.ts.length;
+  if (steps === 0 || series.some((x) => x.ts.length !== steps))
+    throw new Error(`recorded ${series.map((x) => x.ts.length).join("/")} steps per metric`);
+  const withForecast = series[0]!.err.filter((e) => e !== null).length;
+
+  let elapsed = 0;
+  let passes = 0;
+  let sink = 0;
+  let last: MetricAnomalyDetector[] = [];
+  let lastYield = performance.now();
+  while (passes < 3 || elapsed < s.minMs) {
+    const detectors = METRICS.map((m) => factory.create(m));
+    const t0 = performance.now();
+    for (let t = 0; t < steps; t++) {
+      for (let i = 0; i < METRICS.length; i++) {
+        const x = series[i]!;
+        sink += detectors[i]!.update(x.value[t] as number | null, x.err[t] as number | null, x.ts[t]!);
+      }
+    }
+    const t1 = performance.now();
+    elapsed += t1 - t0;
+    passes++;
+    last = detectors;
+    if (t1 - lastYield >= YIELD_EVERY_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = performance.now();
+    }
+  }
+  if (!Number.isFinite(sink)) throw new Error("anomaly scores are not finite");
+
+  const clones = Math.max(1000, Math.min(100_000, Math.round(steps * 4)));
+  const c0 = performance.now();
+  for (let k = 0; k < clones; k++) sink += last[k % last.length]!.clone() === null ? 1 : 0;
+  const cloneElapsedMs = performance.now() - c0;
+
+  const stored = (v: unknown): number => {
+    const e = encodeState(v);
+    return new TextEncoder().encode(e.json).byteLength + e.nums.byteLength;
+  };
+  return {
+    steps,
+    metrics: METRICS.length,
+    passes,
+    elapsedMs: elapsed,
+    withForecast,
+    clones,
+    cloneElapsedMs,
+    stateBytes: Object.fromEntries(METRICS.map((m, i) => [m, stored(last[i]!.toJSON())])),
+    hostStateBytes: stored(last.map((d) => d.toJSON())),
+  };
+}
+
 function checkIngest(r: { accepted: number; duplicates: number }, n: number): void {
   if (r.accepted !== n || r.duplicates !== 0) {
     throw new Error(
@@ -371,6 +492,9 @@ async function route(req: Request, env: BenchEnv): Promise<Response> {
         : // inference/scorer loops run inside an object too (same isolate, same model), store needs its own.
           await objectFor(env, s.layer === "store" ? costHostName(s) : `scratch-${s.run}`).costLoop(s);
     return Response.json(result);
+  }
+  if (path === "/bench/anomaly") {
+    return Response.json(await anomalyCost(AnomalySpec.parse(body)));
   }
   if (path === "/bench/rpc-floor") {
     return Response.json(await floorLoop(env, FloorSpec.parse(body)));
