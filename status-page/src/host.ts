@@ -272,7 +272,7 @@ export class HostView {
                   class: "num",
                   title: "how much the 30-min risk drops with this metric held at the host's normal level",
                 },
-                "Risk share",
+                "Risk if normal",
               ),
             ),
           ),
