@@ -15,6 +15,7 @@ import {
   type ProfileName,
 } from "../../model/nab/index.ts";
 import { DETECTORS, type DetectorSpec, type Params } from "./nab-detectors.ts";
+import { NabFileError } from "./nab-io.ts";
 import { loadNabCorpus, runDetector, type NabLog } from "./nab-run.ts";
 
 export interface NabCvOptions {
@@ -109,6 +110,13 @@ export async function runNabCv(opts: NabCvOptions, log: NabLog): Promise<NabCvRe
   const spec: DetectorSpec = await load();
   if (spec.grid.length === 0) throw new Error(`detector "${opts.detector}" has an empty grid`);
   const corpus = loadNabCorpus(opts.dataDir, opts.labelsPath, log);
+  if (corpus.names.length < 2) {
+    throw new NabFileError(
+      "too_few_files",
+      `--cv needs at least 2 files to score (one to train on, one held out); ${opts.dataDir} has ` +
+        `${corpus.names.length} with rows and a key in ${opts.labelsPath}: run without --cv`,
+    );
+  }
   const base = spec.grid[0] as Params;
 
   // Every configuration to run: the grid, then (with ablate) grid[0] with one parameter changed.
@@ -179,7 +187,11 @@ export async function runNabCv(opts: NabCvOptions, log: NabLog): Promise<NabCvRe
   const inSampleBest = Object.fromEntries(
     PROFILE_NAMES.map((p, i) => [
       p,
-      Math.max(...inSample.map((r) => r.profiles[i]?.normalisedScore ?? Number.NEGATIVE_INFINITY)),
+      // Null (as for each configuration) when no file has a window: nothing to normalise against.
+      inSample.reduce<number | null>((best, r) => {
+        const x = r.profiles[i]?.normalisedScore ?? null;
+        return x === null ? best : best === null ? x : Math.max(best, x);
+      }, null),
     ]),
   ) as Triple;
   const cvNeighbourhood =

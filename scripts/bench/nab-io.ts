@@ -10,7 +10,8 @@ export type NabFileErrorCode =
   | "malformed_labels"
   | "missing_label"
   | "missing_result"
-  | "result_mismatch";
+  | "result_mismatch"
+  | "too_few_files";
 
 /** Unusable input files; the message names the file (and line) at fault. */
 export class NabFileError extends Error {

@@ -254,3 +254,48 @@ describe("bench:nab with label windows and files NAB's labeler would refuse", ()
     expect(cv.rows).toBe(result.rows);
   });
 });
+
+describe("bench:nab --cv on corpora too small or without windows", () => {
+  function corpus(name: string, labels: Record<string, [string, string][]>, files: string[]) {
+    const dir = join(root, name);
+    for (const f of files) {
+      const path = join(dir, "data", ...f.split("/"));
+      mkdirSync(dirname(path), { recursive: true });
+      const r = regular(400);
+      writeFileSync(
+        path,
+        ["timestamp,value", ...r.ts.map((t, i) => `${stamp(t)},${r.value[i] as string}`)].join("\n") + "\n",
+      );
+    }
+    writeFileSync(join(dir, "labels.json"), JSON.stringify(labels));
+    return {
+      dataDir: join(dir, "data"),
+      labelsPath: join(dir, "labels.json"),
+      outDir: join(dir, "out"),
+      detector: "edge",
+      folds: 6,
+      seed: 1,
+      repeats: 1,
+      ablate: false,
+    };
+  }
+  const quiet: NabLog = { info: () => {}, progress: () => {}, warn: () => {} };
+
+  it("refuses --cv with a clear message when fewer than 2 files can be scored", async () => {
+    // b.csv has no label key: skipped, which leaves one file.
+    const opts = corpus("cv-one", { "c/a.csv": [[stamp(T0 + 100 * 5 * MIN), stamp(T0 + 120 * 5 * MIN)]] }, [
+      "c/a.csv",
+      "c/b.csv",
+    ]);
+    await expect(runNabCv(opts, quiet)).rejects.toThrow(
+      /--cv needs at least 2 files to score .* has 1 with rows and a key/,
+    );
+  });
+
+  it("reports n/a, not -Infinity, when no file has a window", async () => {
+    const opts = corpus("cv-nowin", { "c/a.csv": [], "c/b.csv": [] }, ["c/a.csv", "c/b.csv"]);
+    const r = await runNabCv(opts, quiet);
+    expect(r.files).toBe(2);
+    expect(Object.values(r.inSampleBest)).toEqual([null, null, null]);
+  });
+});
