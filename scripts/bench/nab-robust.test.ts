@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runNabCv } from "./nab-cv.ts";
+import { DETECTORS } from "./nab-detectors.ts";
 import { readDataFile, resultPath } from "./nab-io.ts";
 import { runNabBench, type NabLog } from "./nab-run.ts";
 
@@ -114,35 +115,38 @@ describe("bench:nab on messy NAB-layout files", () => {
     expect(huge.value.every(Number.isFinite)).toBe(true);
   });
 
-  it("scores every row of every file, in order, with no NaN, and says which files were odd", async () => {
-    const { data, labels, files } = writeCorpus();
-    const out = join(root, "out");
-    const warnings: string[] = [];
-    const result = await runNabBench(
-      { dataDir: data, labelsPath: labels, outDir: out, detector: "edge" },
-      { info: () => {}, progress: () => {}, warn: (l) => warnings.push(l) },
-    );
-    expect(result.files).toBe(Object.keys(files).length);
-    for (const [name, rows] of Object.entries(files)) {
-      const text = readFileSync(resultPath(join(out, "edge"), "edge", name), "utf8")
-        .trimEnd()
-        .split("\n");
-      expect(text[0]).toBe("timestamp,value,anomaly_score");
-      const body = text.slice(1).map((l) => l.split(","));
-      expect(body.length, name).toBe(rows.ts.length);
-      body.forEach(([ts, value, score], i) => {
-        expect(ts, `${name} row ${i + 1}`).toBe(stamp(rows.ts[i] as number));
-        expect(value).toBe(rows.value[i]);
-        const s = Number(score);
-        expect(Number.isFinite(s) && s >= 0 && s <= 1, `${name} row ${i + 1}: ${score}`).toBe(true);
-      });
-    }
-    for (const p of result.profiles) expect(Number.isFinite(p.normalisedScore)).toBe(true);
-    expect(warnings).toContain("messy/fall_back.csv: 1 row(s) go back in time; scored in file order");
-    expect(
-      warnings.some((w) => w.startsWith("messy/missing_values.csv:") && w.includes("have no value")),
-    ).toBe(true);
-  });
+  it.each(Object.keys(DETECTORS))(
+    "%s scores every row of every file, in order, with no NaN, and says which files were odd",
+    async (detector) => {
+      const { data, labels, files } = writeCorpus();
+      const out = join(root, "out");
+      const warnings: string[] = [];
+      const result = await runNabBench(
+        { dataDir: data, labelsPath: labels, outDir: out, detector },
+        { info: () => {}, progress: () => {}, warn: (l) => warnings.push(l) },
+      );
+      expect(result.files).toBe(Object.keys(files).length);
+      for (const [name, rows] of Object.entries(files)) {
+        const text = readFileSync(resultPath(join(out, detector), detector, name), "utf8")
+          .trimEnd()
+          .split("\n");
+        expect(text[0]).toBe("timestamp,value,anomaly_score");
+        const body = text.slice(1).map((l) => l.split(","));
+        expect(body.length, name).toBe(rows.ts.length);
+        body.forEach(([ts, value, score], i) => {
+          expect(ts, `${name} row ${i + 1}`).toBe(stamp(rows.ts[i] as number));
+          expect(value).toBe(rows.value[i]);
+          const s = Number(score);
+          expect(Number.isFinite(s) && s >= 0 && s <= 1, `${name} row ${i + 1}: ${score}`).toBe(true);
+        });
+      }
+      for (const p of result.profiles) expect(Number.isFinite(p.normalisedScore)).toBe(true);
+      expect(warnings).toContain("messy/fall_back.csv: 1 row(s) go back in time; scored in file order");
+      expect(
+        warnings.some((w) => w.startsWith("messy/missing_values.csv:") && w.includes("have no value")),
+      ).toBe(true);
+    },
+  );
 });
 
 /**
