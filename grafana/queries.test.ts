@@ -34,6 +34,7 @@ import {
   type Substitutions,
 } from "./testing/queries.ts";
 import { malformedRecord, SEED_HOSTS, SEED_TENANT, seedRecords } from "./testing/seed.ts";
+import { until } from "../scripts/lib/until.ts";
 
 const ROOT = join(GRAFANA_DIR, "..");
 const missing = postgresMissing() ?? kafkaToolsMissing() ?? toolsMissing(["prometheus"]);
@@ -51,21 +52,6 @@ const Matrix = z.object({ resultType: z.literal("matrix"), result: z.array(Sampl
 
 const queries = Object.values(dashboards()).flatMap(dashboardQueries);
 const name = (q: PanelQuery): string => `${q.dashboard} / ${q.where} / ${q.refId}`;
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms (last error: ${String(last)})`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 describe.skipIf(missing !== null)("every panel's query on a seeded run", () => {
   const tmp = mkdtempSync(join(tmpdir(), "grafana-queries-"));

@@ -25,6 +25,7 @@ import {
   type RunningPrometheus,
   type RunningServer,
 } from "./testing/prometheus.ts";
+import { until } from "../scripts/lib/until.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -74,24 +75,6 @@ async function webhookSink(): Promise<{ server: Server; url: string; received: W
   const addr = server.address();
   const port = typeof addr === "object" && addr !== null ? addr.port : 0;
   return { server, url: `http://127.0.0.1:${port}`, received };
-}
-
-/** Polls `probe` every 500 ms until it returns a value (not undefined), at most `ms`. */
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not within ${ms} ms${last ? ` (last error: ${String(last)})` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 /** host_latest, predictions and alerts rows: the failing host went ok → warning → critical. */

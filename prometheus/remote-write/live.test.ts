@@ -23,6 +23,7 @@ import {
   startNodeExporter,
   type RunningNodeExporter,
 } from "./testing/node-exporter.ts";
+import { until } from "../../scripts/lib/until.ts";
 
 const missing =
   toolsMissing(["prometheus"]) ??
@@ -33,24 +34,6 @@ if (missing) console.warn(`\n[prometheus/remote-write/live.test] SKIPPED: ${miss
 
 /** The node's host name at the edge: node_exporter's `instance` (127.0.0.1:PORT) without its port. */
 const HOST = "127.0.0.1";
-
-/** Polls `probe` every 500 ms until it returns a value (not undefined), at most `ms`. */
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not within ${ms} ms${last ? ` (last error: ${String(last)})` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 const Vector = z.object({
   resultType: z.literal("vector"),
