@@ -8,6 +8,7 @@ import {
 import {
   optimizeThreshold,
   scoreSeriesAt,
+  sumFileScores,
   sweepSeries,
   type FileScore,
   type RowCounts,
@@ -51,19 +52,7 @@ export function scoreCorpus(
   const sweeps = sweepAll(corpus, cost, probationFraction);
   const best = optimizeThreshold(sweeps, cost);
   const files = sweeps.map((s) => scoreSeriesAt(s, cost, best.threshold));
-  const counts: RowCounts = { tp: 0, tn: 0, fp: 0, fn: 0 };
-  let rawScore = 0;
-  let windows = 0;
-  let windowsDetected = 0;
-  for (const f of files) {
-    rawScore += f.score;
-    counts.tp += f.tp;
-    counts.tn += f.tn;
-    counts.fp += f.fp;
-    counts.fn += f.fn;
-    windows += f.windows;
-    windowsDetected += f.windowsDetected;
-  }
+  const { rawScore, counts, windows, windowsDetected } = sumFileScores(files);
   return {
     threshold: best.threshold,
     rawScore,

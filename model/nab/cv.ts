@@ -20,6 +20,7 @@ import {
   PROBATION,
   START_THRESHOLD,
   scoreSeriesAt,
+  sumFileScores,
   sweepSeries,
   type FileScore,
   type RowCounts,
@@ -351,19 +352,7 @@ export class CrossValidator {
         }
         choices.push({ fold, config, threshold: best.threshold, trainScore: best.score, heldOut });
       }
-      const counts: RowCounts = { tp: 0, tn: 0, fp: 0, fn: 0 };
-      let rawScore = 0;
-      let windows = 0;
-      let windowsDetected = 0;
-      for (const f of files) {
-        rawScore += f.score;
-        counts.tp += f.tp;
-        counts.tn += f.tn;
-        counts.fp += f.fp;
-        counts.fn += f.fn;
-        windows += f.windows;
-        windowsDetected += f.windowsDetected;
-      }
+      const { rawScore, counts, windows, windowsDetected } = sumFileScores(files);
       const base = this.base[profile];
       return {
         profile,

@@ -221,6 +221,29 @@ export interface FileScore extends RowCounts {
   windowsDetected: number;
 }
 
+/** Totals over files scored at one threshold: raw score, row counts, windows and windows detected. */
+export function sumFileScores(files: Iterable<FileScore>): {
+  rawScore: number;
+  counts: RowCounts;
+  windows: number;
+  windowsDetected: number;
+} {
+  const counts: RowCounts = { tp: 0, tn: 0, fp: 0, fn: 0 };
+  let rawScore = 0;
+  let windows = 0;
+  let windowsDetected = 0;
+  for (const f of files) {
+    rawScore += f.score;
+    counts.tp += f.tp;
+    counts.tn += f.tn;
+    counts.fp += f.fp;
+    counts.fn += f.fn;
+    windows += f.windows;
+    windowsDetected += f.windowsDetected;
+  }
+  return { rawScore, counts, windows, windowsDetected };
+}
+
 /** Scores one file with detections = rows whose anomaly score is ≥ `threshold`. */
 export function scoreSeriesAt(s: SeriesSweep, cost: CostMatrix, threshold: number): FileScore {
   const parts = new Float64Array(s.windowCount).fill(Number.NaN);
