@@ -8,8 +8,8 @@ import { ApiError } from "./errors.ts";
 
 export async function readJson(req: Request, maxBytes: number): Promise<unknown> {
   const type = req.headers.get("content-type") ?? "";
-  const mediaType = type.split(";")[0]!.trim().toLowerCase();
-  if (mediaType !== "application/json" && !/^application\/[a-z0-9.+-]+\+json$/.test(mediaType)) {
+  const media = mediaType(req);
+  if (media !== "application/json" && !/^application\/[a-z0-9.+-]+\+json$/.test(media)) {
     throw new ApiError("unsupported_media_type", "Content-Type must be application/json", {
       issues: [{ path: "header.content-type", message: `got '${type || "(none)"}'` }],
     });
@@ -18,25 +18,7 @@ export async function readJson(req: Request, maxBytes: number): Promise<unknown>
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
   if (req.body === null) throw new ApiError("invalid_json", "request body is empty");
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let o = 0;
-  for (const c of chunks) {
-    bytes.set(c, o);
-    o += c.byteLength;
-  }
+  const bytes = await readCapped(req.body, maxBytes, () => tooLarge(maxBytes));
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -49,6 +31,43 @@ export async function readJson(req: Request, maxBytes: number): Promise<unknown>
   } catch (e) {
     throw new ApiError("invalid_json", `request body is not valid JSON${syntaxWhere(e)}`);
   }
+}
+
+/** The media type of a Content-Type header, lower case, without parameters. */
+export function mediaType(req: Request): string {
+  return (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+/**
+ * Reads a stream into one array; once more than `maxBytes` have arrived it cancels the stream and
+ * throws `tooLarge()` — so a body (or an inflating stream) costs at most the cap in memory.
+ */
+export async function readCapped(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  tooLarge: () => ApiError,
+): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const bytes = new Uint8Array(size);
+  let o = 0;
+  for (const c of chunks) {
+    bytes.set(c, o);
+    o += c.byteLength;
+  }
+  return bytes;
 }
 
 /**

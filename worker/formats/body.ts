@@ -4,6 +4,7 @@
  * inflated — counted while DecompressionStream runs and aborted past the cap, so a decompression bomb
  * costs at most the cap in memory and ends as a 413, never an out-of-memory.
  */
+import { readCapped } from "../body.ts";
 import { ApiError } from "../errors.ts";
 
 /** Compressed (as sent) body cap: the same 1 MiB as `POST /metrics`. */
@@ -22,40 +23,6 @@ export function tooLarge(what: string, maxBytes: number): ApiError {
   });
 }
 
-/** The media type of a Content-Type header, lower case, without parameters. */
-export function mediaType(req: Request): string {
-  return (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-}
-
-/** Reads a stream to one array, aborting with a 413 once more than `maxBytes` arrive. */
-async function collect(
-  stream: ReadableStream<Uint8Array>,
-  maxBytes: number,
-  what: string,
-): Promise<Uint8Array> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(what, maxBytes);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const bytes = new Uint8Array(size);
-  let o = 0;
-  for (const c of chunks) {
-    bytes.set(c, o);
-    o += c.byteLength;
-  }
-  return bytes;
-}
-
 /** The body as sent (no decoding), at most `maxBytes`; an absent body is a 400. */
 export async function readRaw(req: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = req.headers.get("content-length");
@@ -64,7 +31,7 @@ export async function readRaw(req: Request, maxBytes: number): Promise<Uint8Arra
     throw new ApiError("invalid_field", "request body is empty", {
       issues: [{ path: "(body)", message: "is empty" }],
     });
-  return collect(req.body, maxBytes, "request body");
+  return readCapped(req.body, maxBytes, () => tooLarge("request body", maxBytes));
 }
 
 /**
@@ -84,7 +51,7 @@ export async function gunzip(bytes: Uint8Array, maxBytes: number): Promise<Uint8
     await writer.close();
   })().catch(() => undefined);
   try {
-    return await collect(ds.readable, maxBytes, "decompressed body");
+    return await readCapped(ds.readable, maxBytes, () => tooLarge("decompressed body", maxBytes));
   } catch (e) {
     if (e instanceof ApiError) throw e;
     throw new ApiError("invalid_field", "request body is not valid gzip", {

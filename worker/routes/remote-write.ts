@@ -15,7 +15,8 @@ import { NAME_RE } from "../../contracts/names.ts";
 import { guard, type AppContext, type AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { checkHostCount, ingestByHost } from "../ingest.ts";
-import { MAX_BODY_BYTES, MAX_DECODED_BYTES, mediaType, readRaw } from "../formats/body.ts";
+import { MAX_BODY_BYTES, MAX_DECODED_BYTES, readRaw } from "../formats/body.ts";
+import { mediaType } from "../body.ts";
 import { describeDrops, PointBuilder, type Receipt } from "../formats/points.ts";
 import { DEFAULT_HOST_LABEL, mapWriteRequestBytes, uncompressBody } from "../formats/remote-write.ts";
 
