@@ -5,12 +5,13 @@
  * ready when *this* Worker's /health answers. `stop()` ends wrangler's whole process group and removes
  * the directory.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { WranglerDev } from "../lib/wrangler-dev.ts";
+import { WranglerDev, writeVarsFile } from "../lib/wrangler-dev.ts";
+import { sha256Hex } from "../start/dev-vars.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -38,19 +39,13 @@ export async function startDevWorker(o: DevWorkerOptions = {}): Promise<DevWorke
   const dir = mkdtempSync(join(tmpdir(), "edge-ingest-"));
   const tenant = "ingest";
   const key = `edp_test_${randomBytes(16).toString("hex")}`;
-  const sha256 = createHash("sha256").update(key).digest("hex");
+  const sha256 = sha256Hex(key);
   const vars: Record<string, string> = {
     API_KEYS: JSON.stringify([{ tenant, sha256, scopes: ["write", "read"] }]),
     ...o.vars,
   };
   const envFile = join(dir, "dev.env");
-  writeFileSync(
-    envFile,
-    Object.entries(vars)
-      .map(([k, v]) => `${k}='${v}'`)
-      .join("\n") + "\n",
-    { mode: 0o600 },
-  );
+  writeVarsFile(envFile, vars);
   const dev = WranglerDev.start({
     cwd: ROOT,
     ...(o.config ? { config: o.config } : {}),

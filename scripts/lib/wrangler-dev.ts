@@ -10,7 +10,7 @@
  * probe that only the expected Worker answers.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, readFileSync } from "node:fs";
+import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { z } from "zod";
@@ -95,6 +95,18 @@ export function resolveWranglerBin(fromDir: string): string {
       { cause: e },
     );
   }
+}
+
+/**
+ * Writes the file `WranglerDevOptions.envFile` names: one `KEY='value'` line per variable (values are
+ * JSON or plain tokens, never holding a single quote), readable by the owner only — it holds key hashes
+ * and credentials.
+ */
+export function writeVarsFile(path: string, vars: Readonly<Record<string, string>>): void {
+  const text = Object.entries(vars)
+    .map(([k, v]) => `${k}='${v}'`)
+    .join("\n");
+  writeFileSync(path, `${text}\n`, { mode: 0o600 });
 }
 
 export interface WranglerDevOptions {

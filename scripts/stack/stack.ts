@@ -11,12 +11,12 @@
  * (after its batch in hand), Kafka, PostgreSQL.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { DEAD_LETTER_TOPIC, EVENT_TOPICS } from "../../contracts/events.ts";
 import { createTopics, startKafka, type RunningKafka } from "../kafka/kafka.ts";
-import { WranglerDev } from "../lib/wrangler-dev.ts";
+import { WranglerDev, writeVarsFile } from "../lib/wrangler-dev.ts";
 import { startPostgres, type RunningPostgres } from "../postgres/postgres.ts";
 import { NodeService } from "./node-service.ts";
 
@@ -187,13 +187,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       UPSTASH_KAFKA_REST_PASSWORD: gatewayPassword,
       ...o.workerVars,
     };
-    writeFileSync(
-      envFile,
-      Object.entries(vars)
-        .map(([k, v]) => `${k}='${v}'`)
-        .join("\n") + "\n",
-      { mode: 0o600 },
-    );
+    writeVarsFile(envFile, vars);
     log("wrangler dev: starting…");
     const worker = WranglerDev.start({
       cwd: o.root,
