@@ -18,37 +18,13 @@ import type { StoredPoint } from "../contracts/points.ts";
 import { handleError } from "./app.ts";
 import { guard, type AppEnv } from "./context.ts";
 import type { Env, RateLimiter } from "./env.ts";
-import worker from "./index.ts";
 import { ingestByHost } from "./ingest.ts";
 import { TEST_KEYS } from "./testing/keys.ts";
-import { call, json, SEED_POINT, type ErrorBody, type KeyName } from "./testing/http.ts";
+import { call, json, SEED_POINT, type CallOptions, type ErrorBody } from "./testing/http.ts";
 
-interface Opts {
-  method?: string;
-  key?: KeyName | string | null;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-/** As `call`, with an env of the test's own (other settings, fake limiters) and any key text. */
-async function callWith(e: Env, path: string, o: Opts = {}): Promise<Response> {
-  const headers: Record<string, string> = { ...o.headers };
-  const key = o.key === undefined ? "acme" : o.key;
-  if (key !== null) headers.authorization ??= `Bearer ${key in TEST_KEYS ? TEST_KEYS[key as KeyName] : key}`;
-  let body: BodyInit | undefined;
-  if (o.body !== undefined) {
-    body =
-      typeof o.body === "string" || o.body instanceof Uint8Array
-        ? (o.body as BodyInit)
-        : JSON.stringify(o.body);
-    headers["content-type"] ??= "application/json";
-  }
-  const request = new Request(`http://edge.test${path}`, {
-    method: o.method ?? (body === undefined ? "GET" : "POST"),
-    headers,
-    body,
-  });
-  return worker.fetch(request, e, createExecutionContext());
+/** As `call`, with an env of the test's own (other settings, fake limiters). */
+function callWith(e: Env, path: string, o: CallOptions = {}): Promise<Response> {
+  return call(path, { ...o, env: e });
 }
 
 /** A limiter that grants `units` per key, and remembers every key it was asked about. */

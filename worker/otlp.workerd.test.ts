@@ -4,7 +4,6 @@
  * Bodies are built with the generated schemas; worker/formats/otlp-sdk.test.ts exports with the real SDK.
  */
 import { fromBinary, toJson } from "@bufbuild/protobuf";
-import { createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { HistoryResponse } from "../contracts/rpc.ts";
 import {
@@ -12,19 +11,15 @@ import {
   ExportMetricsServiceResponseSchema,
 } from "./formats/gen/opentelemetry/metrics_pb.ts";
 import { otlpProtobuf, otlpRequest, type OtlpMetric } from "./formats/testing/encode.ts";
-import worker from "./index.ts";
 import { call, json, type ErrorBody } from "./testing/http.ts";
 import { TEST_KEYS } from "./testing/keys.ts";
 
-async function post(
+function post(
   body: Uint8Array | string,
   headers: Record<string, string>,
   key: keyof typeof TEST_KEYS | null = "acme",
 ): Promise<Response> {
-  const h: Record<string, string> = { ...headers };
-  if (key !== null) h.authorization = `Bearer ${TEST_KEYS[key]}`;
-  const req = new Request("http://edge.test/v1/metrics", { method: "POST", headers: h, body });
-  return worker.fetch(req, env, createExecutionContext());
+  return call("/v1/metrics", { method: "POST", body, headers, key });
 }
 
 const PROTO = { "content-type": "application/x-protobuf" };

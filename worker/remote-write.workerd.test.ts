@@ -3,11 +3,9 @@
  * merging into points, the same validation as POST /metrics, and the protocol's answers. Bodies are
  * built with the generated schemas; prometheus/remote-write/live.test.ts sends a real Prometheus's.
  */
-import { createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { HistoryResponse } from "../contracts/rpc.ts";
 import { remoteWriteBody, type Series, writeRequestBytes } from "./formats/testing/encode.ts";
-import worker from "./index.ts";
 import { call, json, type ErrorBody } from "./testing/http.ts";
 import { TEST_KEYS } from "./testing/keys.ts";
 
@@ -17,14 +15,16 @@ const HEADERS = {
   "x-prometheus-remote-write-version": "0.1.0",
 };
 
-async function write(
+function write(
   body: Uint8Array,
   o: { key?: keyof typeof TEST_KEYS | null; headers?: Record<string, string>; query?: string } = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = { ...HEADERS, ...o.headers };
-  if (o.key !== null) headers.authorization = `Bearer ${TEST_KEYS[o.key ?? "acme"]}`;
-  const req = new Request(`http://edge.test/api/v1/write${o.query ?? ""}`, { method: "POST", headers, body });
-  return worker.fetch(req, env, createExecutionContext());
+  return call(`/api/v1/write${o.query ?? ""}`, {
+    method: "POST",
+    body,
+    headers: { ...HEADERS, ...o.headers },
+    key: o.key,
+  });
 }
 
 const s = (labels: Record<string, string>, ...samples: [number, number][]): Series => ({

@@ -8,6 +8,7 @@
  * still runs, as it does behind a real request.
  */
 import { createExecutionContext, env } from "cloudflare:test";
+import type { Env } from "../env.ts";
 import worker from "../index.ts";
 import { TEST_KEYS } from "./keys.ts";
 
@@ -15,19 +16,27 @@ export type KeyName = keyof typeof TEST_KEYS;
 
 export interface CallOptions {
   method?: string;
-  key?: KeyName | null;
-  /** Serialised with JSON.stringify unless a string. */
+  /** A test key by name, any other text as the key itself, or null for no Authorization header. */
+  key?: KeyName | (string & {}) | null;
+  /** Bytes and strings as they are; anything else serialised with JSON.stringify. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** The Worker's env (default: the test env): other settings, fake limiters. */
+  env?: Env;
 }
 
 export async function call(path: string, o: CallOptions = {}): Promise<Response> {
   const headers: Record<string, string> = { ...o.headers };
   const key = o.key === undefined ? "acme" : o.key;
-  if (key !== null) headers.authorization ??= `Bearer ${TEST_KEYS[key]}`;
-  let body: string | undefined;
+  if (key !== null) {
+    headers.authorization ??= `Bearer ${key in TEST_KEYS ? TEST_KEYS[key as KeyName] : key}`;
+  }
+  let body: BodyInit | undefined;
   if (o.body !== undefined) {
-    body = typeof o.body === "string" ? o.body : JSON.stringify(o.body);
+    body =
+      typeof o.body === "string" || o.body instanceof Uint8Array
+        ? (o.body as BodyInit)
+        : JSON.stringify(o.body);
     headers["content-type"] ??= "application/json";
   }
   const request = new Request(`http://edge.test${path}`, {
@@ -35,7 +44,7 @@ export async function call(path: string, o: CallOptions = {}): Promise<Response>
     headers,
     body,
   });
-  return worker.fetch(request, env, createExecutionContext());
+  return worker.fetch(request, o.env ?? env, createExecutionContext());
 }
 
 export interface ErrorBody {
