@@ -4,7 +4,7 @@
  * grafana/lib/datasources.ts. `--check` writes nothing and exits 1 naming each file that differs from
  * what it would write (or that it would not write at all); grafana/build.test.ts runs the same check.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
@@ -15,6 +15,7 @@ import { modelDashboard } from "./boards/model.ts";
 import { pipelineDashboard } from "./boards/pipeline.ts";
 import { dashboardsProvisioning, datasourcesProvisioning } from "./lib/datasources.ts";
 import { toYaml } from "./lib/yaml.ts";
+import { generatedDifferences, reportCheck } from "../scripts/lib/generated.ts";
 
 export const GRAFANA_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -49,31 +50,13 @@ export async function generate(): Promise<Map<string, string>> {
 
 /** Files that differ from the generated ones, are missing, or are stray JSON in dashboards/. */
 export async function check(dir = GRAFANA_DIR): Promise<string[]> {
-  const want = await generate();
-  const problems: string[] = [];
-  for (const [file, content] of want) {
-    const path = join(dir, file);
-    if (!existsSync(path)) problems.push(`${file}: missing`);
-    else if (readFileSync(path, "utf8") !== content) problems.push(`${file}: differs from the generated one`);
-  }
   const dashDir = join(dir, "dashboards");
-  for (const f of existsSync(dashDir) ? readdirSync(dashDir) : []) {
-    if (!want.has(join("dashboards", f))) problems.push(`dashboards/${f}: not generated (stale?)`);
-  }
-  return problems;
+  const present = (existsSync(dashDir) ? readdirSync(dashDir) : []).map((f) => join("dashboards", f));
+  return generatedDifferences(dir, await generate(), present);
 }
 
 async function main(argv: string[]): Promise<number> {
-  if (argv.includes("--check")) {
-    const problems = await check();
-    for (const p of problems) console.error(`grafana:build --check: grafana/${p}`);
-    if (problems.length > 0) {
-      console.error("grafana:build --check: run `npm run grafana:build` and commit the result");
-      return 1;
-    }
-    console.log("grafana:build --check: generated files up to date");
-    return 0;
-  }
+  if (argv.includes("--check")) return reportCheck("grafana:build", "grafana/", await check());
   for (const [file, content] of await generate()) {
     const path = join(GRAFANA_DIR, file);
     mkdirSync(dirname(path), { recursive: true });

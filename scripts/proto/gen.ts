@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { format, resolveConfig } from "prettier";
+import { generatedDifferences, reportCheck } from "../lib/generated.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const PROTO_DIR = join(ROOT, "worker", "formats", "proto");
@@ -68,28 +69,11 @@ export async function generate(): Promise<Map<string, string>> {
 
 /** Files in `dir` that differ from the generated ones, are missing, or were not generated. */
 export async function check(dir = GEN_DIR): Promise<string[]> {
-  const want = await generate();
-  const problems: string[] = [];
-  for (const [file, content] of want) {
-    const path = join(dir, file);
-    if (!existsSync(path)) problems.push(`${file}: missing`);
-    else if (readFileSync(path, "utf8") !== content) problems.push(`${file}: differs from the generated one`);
-  }
-  for (const f of walk(dir)) if (!want.has(f)) problems.push(`${f}: not generated (stale?)`);
-  return problems;
+  return generatedDifferences(dir, await generate(), walk(dir));
 }
 
 async function main(argv: string[]): Promise<number> {
-  if (argv.includes("--check")) {
-    const problems = await check();
-    for (const p of problems) console.error(`proto:gen --check: worker/formats/gen/${p}`);
-    if (problems.length > 0) {
-      console.error("proto:gen --check: run `npm run proto:gen` and commit the result");
-      return 1;
-    }
-    console.log("proto:gen --check: generated files up to date");
-    return 0;
-  }
+  if (argv.includes("--check")) return reportCheck("proto:gen", "worker/formats/gen/", await check());
   const files = await generate();
   rmSync(GEN_DIR, { recursive: true, force: true });
   for (const [file, content] of files) {
