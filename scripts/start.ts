@@ -111,7 +111,10 @@ class Lifecycle {
       this.controller.abort();
       return false;
     }
-    // npm and tsx relay the terminal's Ctrl-C, so one key press can arrive twice within milliseconds.
+    // npm relays the terminal's Ctrl-C, so one key press can arrive twice within milliseconds. (The
+    // script runs as `node --import tsx`, not under the tsx CLI: its parent relays a signal too and
+    // SIGKILLs the script, exit 130, when the script has not acknowledged it within 60 ms — a busy
+    // moment under load cut `npm start` off mid-stop and left wrangler running.)
     return now - this.firstSignalMs >= 1000;
   }
 
